@@ -1,0 +1,47 @@
+# The two commands: `make demo` runs OCSC, `make test` checks it. Both set up .venv first.
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := ocsc.settings
+
+.PHONY: demo test install serve lint clean
+
+$(BIN)/python:
+	python -m venv $(VENV)
+	$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
+		|| (echo "OCSC needs Python 3.13 (see .python-version)"; rm -rf $(VENV); exit 1)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $@
+
+install: $(VENV)/.installed
+
+# The embedded profile: SQLite under var/, the demo catalog and accounts, the app and its worker.
+demo: export DEBUG ?= 1
+demo: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py setup_demo
+	$(MAKE) --no-print-directory serve
+
+serve: export DEBUG ?= 1
+serve:
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker & \
+	$(BIN)/uvicorn ocsc.asgi:application --host $(HOST) --port $(PORT) --no-access-log & \
+	wait
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict ocsc/
+
+test: export DEBUG ?= 1
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

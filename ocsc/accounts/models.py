@@ -1,0 +1,65 @@
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from ocsc.accounts.identity import normalize_cnic, normalize_phone
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    UR = "ur", "اردو"
+    PS = "ps", "پښتو"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **extra: Any) -> "User":
+        user = self.model(phone=normalize_phone(phone), **extra)
+        if extra.get("cnic"):
+            user.cnic = normalize_cnic(extra["cnic"])
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()  # citizens sign in with a one-time code
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: a citizen, an official, or both. Signs in by phone number."""
+
+    phone = models.CharField(
+        "mobile number", max_length=16, unique=True, help_text="E.164, e.g. +923001234567"
+    )
+    name = models.CharField(max_length=150, blank=True)
+    cnic = models.CharField("CNIC", max_length=15, blank=True, help_text="XXXXX-XXXXXXX-X")
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
+
+    class Meta:
+        ordering = ["name", "phone"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})" if self.name else self.phone
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.phone
