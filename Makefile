@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := ocsc.settings
+# Local runs (demo, tests, mypy's Django plugin) are development: production sets SECRET_KEY.
+export DEBUG ?= 1
 
 .PHONY: demo test install serve lint clean
 
@@ -20,14 +22,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # The embedded profile: SQLite under var/, the demo catalog and accounts, the app and its worker.
-demo: export DEBUG ?= 1
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_demo
 	$(MAKE) --no-print-directory serve
 
-serve: export DEBUG ?= 1
 serve:
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \
@@ -39,7 +39,6 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict ocsc/
 
-test: export DEBUG ?= 1
 test: lint
 	$(BIN)/python -m pytest
 

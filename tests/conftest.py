@@ -11,8 +11,15 @@ KP_CATALOG = ROOT / "catalogs" / "kp.yaml"
 
 
 @pytest.fixture(autouse=True)
-def fast_settings(settings: Settings) -> Iterator[None]:
-    """Tasks run immediately, passwords hash cheaply, e-mail stays in memory."""
+def fast_settings(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run immediately, passwords hash cheaply, e-mail stays in memory.
+
+    Without pytest-django (`-p no:django`, as for tests/workflow) there is nothing to set.
+    """
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    settings: Settings = request.getfixturevalue("settings")
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

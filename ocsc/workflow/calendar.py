@@ -159,12 +159,20 @@ class WorkCalendar:
     ) -> datetime:
         """The due instant after the organization's clock paused between the two instants
         (the citizen held the application). A pause starting at or after `due` changes nothing:
-        the timeline was already breached."""
+        the timeline was already breached.
+
+        In days, the working time left at the pause is counted again from its end; like
+        add_working_days, a timeline that runs out at the end of a working day falls due when
+        the next working day begins."""
         if paused_from >= due or paused_to <= paused_from:
             return self._local(due)
         if unit == "h":
             return self._local(due + (paused_to - paused_from))
-        return self.add_working_time(paused_to, self.working_time(paused_from, due))
+        new_due = self.add_working_time(paused_to, self.working_time(paused_from, due))
+        wall = self._wall(new_due)
+        if wall == _midnight(wall.date()) and not self.is_working_day(wall.date()):
+            new_due = self._unwall(_midnight(self._next_working_day(wall.date())))
+        return max(self._local(due), new_due)
 
     # -- helpers
 

@@ -112,7 +112,8 @@ def _check(
             if action.to not in steps:
                 yield Problem(f"{at}.actions.{name}.to", f"unknown step '{action.to}'")
             if action.by == "system":
-                if step.timeout is None or step.timeout.action != name:
+                timeout = step.timeout
+                if timeout is None or (timeout.action in step.actions and timeout.action != name):
                     yield Problem(
                         f"{at}.actions.{name}.by",
                         "a system action needs a timeout on its step that names it",

@@ -179,6 +179,27 @@ def test_a_system_action_needs_a_timeout_naming_it() -> None:
     ]
 
 
+def test_a_system_action_takes_no_required_comment() -> None:
+    spec = water_connection()
+    spec["steps"]["correction"]["actions"]["lapse"]["comment"] = "required"
+    assert errors(spec) == [
+        "process.steps.correction.actions.lapse.comment: a system action cannot require a comment"
+    ]
+
+
+def test_terminal_steps_take_no_requirements_or_fee() -> None:
+    spec = water_connection()
+    spec["steps"]["rejected"].update(requires=["cnic"], fee=True, timeout={"action": "x"})
+    assert errors(spec) == [
+        f"process.steps.rejected.{field}: a terminal step (one with an outcome) {what}"
+        for field, what in [
+            ("timeout", "has no timeout"),
+            ("requires", "requires nothing"),
+            ("fee", "charges no fee"),
+        ]
+    ]
+
+
 def test_a_citizen_step_with_a_timeline_needs_no_timeout() -> None:
     spec = water_connection()
     spec["steps"]["payment"]["sla"] = "30d"
@@ -228,8 +249,6 @@ def test_a_spec_with_several_mistakes_reports_all_of_them() -> None:
         "process.steps.scrutiny.owner: unknown role 'clark'",
         "process.steps.correction.timeout.action: unknown action 'lapsed': "
         "the step's actions are resubmit, lapse",
-        "process.steps.correction.actions.lapse.by: a system action needs a timeout on its step "
-        "that names it",
         "process.steps.site_inspection.requires[0]: unknown requirement 'inspection_reprot'",
         "process.steps.approval.actions.approve.to: unknown step 'payement'",
         "process.steps.payment_check: has no actions and no outcome: give it actions, "
@@ -262,7 +281,7 @@ def test_the_citizens_time_does_not_count() -> None:
 
 
 def test_mixed_units_compare_in_hours() -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "sla": "2d",
         "start": "triage",
         "steps": {
