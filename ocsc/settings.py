@@ -6,6 +6,7 @@ DATABASE_URL.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ocsc.accounts",
     "ocsc.catalog",
+    "ocsc.notify",
+    "ocsc.cases",
     "ocsc.portal",
 ]
 
@@ -152,6 +155,19 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OCSC <no-reply@localhost>")
+
+# Uploaded documents: PDF, JPEG or PNG up to this size, held a day for the uploader.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+UPLOAD_HOLD = timedelta(hours=24)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields; files stream to disk beyond this
+
+# Sign-in by SMS code, and API tokens.
+OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))
+OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
+OTP_MAX_PER_PHONE = int(os.environ.get("OTP_MAX_PER_PHONE", "3"))  # per 15 minutes
+OTP_MAX_PER_ADDRESS = int(os.environ.get("OTP_MAX_PER_ADDRESS", "20"))  # per hour
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "ocsc.notify.sms.ConsoleGateway")
 
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (

@@ -1,9 +1,13 @@
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
 from pytest_django.fixtures import Settings
+
+if TYPE_CHECKING:
+    from tests.personas import People
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CATALOG = ROOT / "tests" / "catalog" / "data" / "mini.yaml"
@@ -23,6 +27,7 @@ def fast_settings(request: pytest.FixtureRequest) -> Iterator[None]:
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
     yield
 
 
@@ -30,3 +35,11 @@ def fast_settings(request: pytest.FixtureRequest) -> Iterator[None]:
 def mini_catalog(db: None) -> None:
     """One TMA kind, two TMAs in Mardan district, a water connection and a complaint."""
     call_command("load_catalog", str(MINI_CATALOG), verbosity=0)
+
+
+@pytest.fixture
+def people(mini_catalog: None) -> "People":
+    """The personas of STYLE.md, posted in the small catalog (tests/personas.py)."""
+    from tests.personas import make_people
+
+    return make_people()

@@ -44,6 +44,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
+    is_monitor = models.BooleanField(
+        "provincial monitor",
+        default=False,
+        help_text="Reads every organization's applications and figures; changes nothing.",
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -63,3 +68,67 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.phone
+
+
+class Posting(models.Model):
+    """A user holding a role in one organization, optionally for part of its area."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="postings")
+    organization = models.ForeignKey(
+        "catalog.Organization", on_delete=models.PROTECT, related_name="postings"
+    )
+    role = models.ForeignKey("catalog.Role", on_delete=models.PROTECT, related_name="postings")
+    jurisdiction = models.ForeignKey(
+        "catalog.Jurisdiction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        help_text="Limits the posting to this area and below; empty for the whole organization.",
+    )
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "role", "user"]
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.role.code} at {self.organization.code}"
+
+
+class OneTimeCode(models.Model):
+    """A sign-in code sent by SMS: six digits, stored hashed, short-lived, few tries."""
+
+    phone = models.CharField(max_length=16, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the mobile app or another client: shown once, stored hashed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="mobile app")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name}) of {self.user}"

@@ -104,7 +104,7 @@ def test_loading_the_same_file_twice_changes_nothing() -> None:
 def test_a_file_with_three_mistakes_reports_all_three_and_writes_nothing(tmp_path: Path) -> None:
     path = edited(
         tmp_path,
-        ("approve: {to: connected}", "approve: {to: payement}"),
+        ("approve: {to: payment}", "approve: {to: payement}"),
         ("owner: to_infra", "owner: to_infrastructure"),
         ("serves: [kp-mardan-takht-bhai]", "serves: [kp-mardan-takhtbhai]"),
     )
@@ -113,15 +113,15 @@ def test_a_file_with_three_mistakes_reports_all_three_and_writes_nothing(tmp_pat
         load_catalog(path)
 
     reported = {(p.problem.path, p.line): p.problem.message for p in raised.value.problems}
-    assert reported[("services[0].process.steps.approval.actions.approve.to", 68)] == (
+    assert reported[("services[0].process.steps.approval.actions.approve.to", 74)] == (
         "unknown step 'payement'"
     )
-    assert reported[("organizations[0].services[0]", 96)] == (
+    assert reported[("organizations[0].services[0]", 118)] == (
         "service 'water-connection' has step 'approval' owned by 'to_infrastructure', "
         "which is not a role of organization kind 'tma'"
     )
     assert (
-        reported[("organizations[1].serves[0]", 102)]
+        reported[("organizations[1].serves[0]", 124)]
         == "unknown jurisdiction 'kp-mardan-takhtbhai'"
     )
     assert all(not rows for rows in snapshot().values())
@@ -196,7 +196,7 @@ def test_invalid_yaml_says_where(tmp_path: Path) -> None:
         load_catalog(path)
 
     [problem] = raised.value.problems
-    assert problem.line == 78
+    assert problem.line == 100
     assert "not valid YAML" in problem.problem.message
 
 
@@ -219,12 +219,12 @@ def test_the_command_checks_without_writing_and_prints_every_problem(
     assert "valid" in capsys.readouterr().out
     assert Organization.objects.count() == 0
 
-    bad = edited(tmp_path, ("approve: {to: connected}", "approve: {to: payement}"))
+    bad = edited(tmp_path, ("approve: {to: payment}", "approve: {to: payement}"))
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("load_catalog", str(bad))
     err = capsys.readouterr().err
     assert (
-        f"{bad}: line 68: services[0].process.steps.approval.actions.approve.to: "
+        f"{bad}: line 74: services[0].process.steps.approval.actions.approve.to: "
         "unknown step 'payement'"
     ) in err
 

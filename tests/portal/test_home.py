@@ -17,7 +17,7 @@ def test_anyone_sees_the_organizations_and_their_services(
     page = response.content.decode()
     assert "TMA Mardan" in page and "TMA Takht Bhai" in page
     assert "New water supply connection" in page
-    assert "15 working days" in page and "24 hours" in page
+    assert "20 working days" in page and "24 hours" in page
     assert "PKR 1,000" in page
 
 

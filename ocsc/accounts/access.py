@@ -1,0 +1,107 @@
+"""Who may see and who may act, decided from postings, in this one place.
+
+- citizens see and act only on their own applications;
+- officials see their organization's applications within their posting's area (its
+  jurisdiction subtree, or all of it) and act on steps owned by their role or a role that
+  reports to it; heads, at the top of the chain, act on all;
+- monitors (and superusers) read everything and change nothing;
+- internal notes are for officials of the organization and monitors, never for citizens.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ocsc.accounts.models import Posting, User
+from ocsc.workflow import CITIZEN
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One active posting: a role in an organization, for an area (None: all of it)."""
+
+    organization_id: int
+    role: str
+    area_path: str | None
+
+    def covers(self, organization_id: int, jurisdiction_path: str) -> bool:
+        return self.organization_id == organization_id and (
+            self.area_path is None or jurisdiction_path.startswith(self.area_path)
+        )
+
+
+def active_postings(user: User, *, on: date | None = None) -> QuerySet[Posting]:
+    day = on or timezone.localdate()
+    return Posting.objects.filter(user=user, starts_on__lte=day).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+
+
+def scopes(user: User) -> list[Scope]:
+    """The user's active postings, read once per user object (one query)."""
+    cached: list[Scope] | None = getattr(user, "_ocsc_scopes", None)
+    if cached is None:
+        rows = active_postings(user).values_list(
+            "organization_id", "role__code", "jurisdiction__path"
+        )
+        cached = [Scope(org, role, path) for org, role, path in rows]
+        user._ocsc_scopes = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_reader(user: User) -> bool:
+    """Monitors and superusers read every application."""
+    return user.is_active and (user.is_monitor or user.is_superuser)
+
+
+def official_roles(user: User, *, organization_id: int, jurisdiction_path: str) -> set[str]:
+    """The roles the user holds for an application in this organization and place."""
+    return {s.role for s in scopes(user) if s.covers(organization_id, jurisdiction_path)}
+
+
+def roles_for(
+    user: User, *, organization_id: int, jurisdiction_path: str, applicant_id: int
+) -> set[str]:
+    """The capacities in which the user may act on such an application: role codes, and
+    `citizen` for the applicant."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    roles = official_roles(
+        user, organization_id=organization_id, jurisdiction_path=jurisdiction_path
+    )
+    if user.pk == applicant_id:
+        roles.add(CITIZEN)
+    return roles
+
+
+def may_see(user: User, *, organization_id: int, jurisdiction_path: str, applicant_id: int) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        user.pk == applicant_id
+        or is_reader(user)
+        or any(s.covers(organization_id, jurisdiction_path) for s in scopes(user))
+    )
+
+
+def sees_internal_notes(user: User, *, organization_id: int, jurisdiction_path: str) -> bool:
+    return is_reader(user) or bool(
+        official_roles(user, organization_id=organization_id, jurisdiction_path=jurisdiction_path)
+    )
+
+
+def visible_filter(user: User, *, prefix: str = "") -> Q:
+    """A filter on applications (or rows reached through `prefix`) that the user may see."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if is_reader(user):
+        return Q()
+    condition = Q(**{f"{prefix}citizen": user})
+    for scope in scopes(user):
+        area = Q(**{f"{prefix}organization_id": scope.organization_id})
+        if scope.area_path is not None:
+            area &= Q(**{f"{prefix}jurisdiction__path__startswith": scope.area_path})
+        condition |= area
+    return condition

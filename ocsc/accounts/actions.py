@@ -1,0 +1,172 @@
+"""Writes of accounts: sign-in codes, API tokens, officials and postings."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from ocsc.accounts.identity import normalize_phone
+from ocsc.accounts.models import ApiToken, OneTimeCode, Posting, User
+from ocsc.catalog.models import Jurisdiction, Organization, Role
+from ocsc.notify.sms import queue_sms
+
+CODE_WINDOW = timedelta(minutes=15)
+IP_WINDOW = timedelta(hours=1)
+
+
+class SignInRefused(Exception):
+    """A sign-in step was refused; `code` says why, the message says it to a person."""
+
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retry_after = retry_after
+
+
+def _hash_code(phone: str, code: str) -> str:
+    return salted_hmac("ocsc.otp", f"{phone}:{code}", algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def request_code(phone: str, *, client_ip: str | None) -> OneTimeCode:
+    """Send a six-digit sign-in code by SMS, within the per-phone and per-address limits."""
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    recent = OneTimeCode.objects.filter(phone=phone, created_at__gt=now - CODE_WINDOW)
+    if recent.count() >= settings.OTP_MAX_PER_PHONE:
+        oldest = recent.order_by("created_at").first()
+        wait = int((oldest.created_at + CODE_WINDOW - now).total_seconds()) + 1 if oldest else 60
+        raise SignInRefused(
+            "too_many_codes",
+            f"Too many codes for this number: try again in {wait // 60 + 1} minutes.",
+            retry_after=wait,
+        )
+    if client_ip is not None:
+        from_ip = OneTimeCode.objects.filter(client_ip=client_ip, created_at__gt=now - IP_WINDOW)
+        if from_ip.count() >= settings.OTP_MAX_PER_ADDRESS:
+            raise SignInRefused(
+                "too_many_codes",
+                "Too many codes requested from this network: try again later.",
+                retry_after=int(IP_WINDOW.total_seconds()),
+            )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    otp = OneTimeCode.objects.create(
+        phone=phone,
+        code_hash=_hash_code(phone, code),
+        client_ip=client_ip,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+    )
+    minutes = settings.OTP_TTL_SECONDS // 60
+    queue_sms(phone, f"OCSC sign-in code: {code}. Valid {minutes} minutes. Do not share it.")
+    return otp
+
+
+@transaction.atomic
+def verify_code(phone: str, code: str) -> User:
+    """The user the code signs in (a new citizen on first sign-in), or SignInRefused."""
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    otp = (
+        OneTimeCode.objects.select_for_update()
+        .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None:
+        raise SignInRefused("code_expired", "No valid code for this number: ask for a new one.")
+    if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+        raise SignInRefused("too_many_tries", "Too many wrong codes: ask for a new one.")
+    if not constant_time_compare(otp.code_hash, _hash_code(phone, code.strip())):
+        otp.attempts += 1
+        otp.save(update_fields=["attempts"])
+        left = settings.OTP_MAX_ATTEMPTS - otp.attempts
+        raise SignInRefused("wrong_code", f"Wrong code: {left} tries left.")
+    otp.used_at = now
+    otp.save(update_fields=["used_at"])
+    user, _ = User.objects.get_or_create(phone=phone)
+    if not user.is_active:
+        raise SignInRefused("inactive", "This account is disabled.")
+    return user
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_token(user: User, *, name: str = "mobile app") -> tuple[ApiToken, str]:
+    """A new API token and its key, which is shown this once and stored only hashed."""
+    key = f"ocsc_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        key_hash=_token_hash(key),
+        prefix=key[5:13],
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
+    )
+    return token, key
+
+
+def token_user(key: str) -> tuple[ApiToken, User] | None:
+    """The live token and user for a bearer key, or None; notes when it was last used."""
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(
+            key_hash=_token_hash(key),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
+        )
+        .first()
+    )
+    if token is None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token, token.user
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class PostingInput:
+    organization: str
+    role: str
+    jurisdiction: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+@transaction.atomic
+def post_official(user: User, posting: PostingInput) -> Posting:
+    """Give `user` a role in an organization, with clear errors for unknown codes."""
+    org = Organization.objects.select_related("kind").filter(code=posting.organization).first()
+    if org is None:
+        raise ValueError(f"unknown organization '{posting.organization}'")
+    role = Role.objects.filter(kind=org.kind, code=posting.role).first()
+    if role is None:
+        codes = ", ".join(Role.objects.filter(kind=org.kind).values_list("code", flat=True))
+        raise ValueError(f"'{posting.role}' is not a role of {org.code}; its roles: {codes}")
+    area = None
+    if posting.jurisdiction:
+        area = Jurisdiction.objects.filter(code=posting.jurisdiction).first()
+        if area is None:
+            raise ValueError(f"unknown jurisdiction '{posting.jurisdiction}'")
+    if posting.ends_on and posting.starts_on and posting.ends_on < posting.starts_on:
+        raise ValueError("the posting ends before it starts")
+    return Posting.objects.create(
+        user=user,
+        organization=org,
+        role=role,
+        jurisdiction=area,
+        starts_on=posting.starts_on or timezone.localdate(),
+        ends_on=posting.ends_on,
+    )

@@ -1,0 +1,72 @@
+"""Guarded fetches of applications: the same 404 for "missing" and "not yours"."""
+
+from django.http import Http404
+
+from ocsc.accounts import access
+from ocsc.accounts.models import User
+from ocsc.cases.models import Application
+from ocsc.catalog.models import Role
+from ocsc.workflow import CITIZEN, SYSTEM, RoleChart
+
+
+class NotAllowed(Exception):
+    """The user sees the application but may not do this (HTTP 403)."""
+
+
+def access_application(user: User, tracking_no: str, *, write: bool = False) -> Application:
+    """The application if the user may see it (and, with `write`, change it), else Http404
+    (or NotAllowed when they see it but may not write: monitors)."""
+    application = (
+        Application.objects.select_related(
+            "jurisdiction", "organization__kind", "service", "process", "current_step__assignee"
+        )
+        .filter(tracking_no=tracking_no.strip().upper())
+        .first()
+    )
+    if application is None or not access.may_see(
+        user,
+        organization_id=application.organization_id,
+        jurisdiction_path=application.jurisdiction.path,
+        applicant_id=application.citizen_id,
+    ):
+        raise Http404("No such application.")
+    if write and not roles_of(user, application):
+        raise NotAllowed("You may read this application but not change it.")
+    return application
+
+
+def roles_of(user: User, application: Application) -> set[str]:
+    """The capacities in which `user` may act on this application (role codes, `citizen`)."""
+    return access.roles_for(
+        user,
+        organization_id=application.organization_id,
+        jurisdiction_path=application.jurisdiction.path,
+        applicant_id=application.citizen_id,
+    )
+
+
+def sees_internal(user: User, application: Application) -> bool:
+    return access.sees_internal_notes(
+        user,
+        organization_id=application.organization_id,
+        jurisdiction_path=application.jurisdiction.path,
+    )
+
+
+def chart_of(application: Application) -> RoleChart:
+    roles = Role.objects.filter(kind_id=application.organization.kind_id).values_list(
+        "code", "reports_to__code"
+    )
+    return RoleChart(reports_to=dict(roles))
+
+
+def capacity(roles: set[str], owner: str, chart: RoleChart) -> str:
+    """The role in which someone holding `roles` acts on a step owned by `owner`."""
+    if SYSTEM in roles:
+        return SYSTEM
+    if owner in roles:
+        return owner
+    for boss in chart.chain(owner):
+        if boss in roles:
+            return boss
+    return CITIZEN if CITIZEN in roles else sorted(roles)[0] if roles else ""

@@ -1,0 +1,552 @@
+"""Every write to an application. Each is atomic, appends its Events, and announces them
+after commit (`signals.event_committed`): the timeline is the one record of what happened."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ocsc.accounts.models import User
+from ocsc.cases.access import NotAllowed, capacity, chart_of, roles_of, sees_internal
+from ocsc.cases.files import check_file
+from ocsc.cases.formdata import InvalidInput, clean_form_data, clean_location
+from ocsc.cases.models import (
+    WITHDRAWN,
+    Application,
+    Attachment,
+    Channel,
+    Event,
+    Step,
+    TrackingCounter,
+)
+from ocsc.cases.signals import announce
+from ocsc.catalog.models import Jurisdiction, Service
+from ocsc.catalog.process import process_of, work_calendar
+from ocsc.workflow import (
+    CITIZEN,
+    SYSTEM,
+    ActionRefused,
+    Category,
+    Process,
+    WorkCalendar,
+    apply,
+    category,
+)
+
+COMMENT_LIMIT = 5000
+
+
+class ApplicationChanged(Exception):
+    """Someone acted first: the application is no longer where the caller saw it (409)."""
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(
+            f"{application.tracking_no} has moved on since you opened it: reload and try again."
+        )
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The organization's calendar and the process, for one write."""
+
+    calendar: WorkCalendar
+    process: Process
+
+    @classmethod
+    def of(cls, application: Application) -> "Clock":
+        return cls(
+            work_calendar(application.organization.calendar), process_of(application.process)
+        )
+
+
+def _announce(event: Event) -> None:
+    transaction.on_commit(partial(announce, event.pk))
+
+
+# Uploading ----------------------------------------------------------------------------
+
+
+def upload_file(*, actor: User, file: UploadedFile[bytes]) -> Attachment:
+    """Keep a checked file for its uploader; a submission or action then names it by id
+    within a day. Raises FileRefused (wrong type, too big, empty)."""
+    content_type, digest, size = check_file(file)
+    return Attachment.objects.create(
+        uploaded_by=actor,
+        file=file,
+        filename=(file.name or "file")[-200:],
+        content_type=content_type,
+        size=size,
+        sha256=digest,
+    )
+
+
+# Submitting ---------------------------------------------------------------------------
+
+
+def collected_at_submission(service: Service, process: Process) -> list[dict[str, Any]]:
+    """The requirements a submission brings: all but those a step `requires` later."""
+    later = {code for step in process.steps.values() for code in step.requires}
+    return [r for r in service.requirements if r["code"] not in later]
+
+
+@transaction.atomic
+def submit_application(
+    *,
+    citizen: User,
+    service: Service,
+    jurisdiction: Jurisdiction,
+    data: Mapping[str, Any],
+    location: Mapping[str, Any] | None = None,
+    documents: Mapping[str, str | UUID] | None = None,
+    channel: str = Channel.WEB,
+) -> Application:
+    """File an application: checked form and documents, routed, numbered, first step open."""
+    errors: dict[str, str] = {}
+    organization = service.organization
+    version = service.current_process
+    if not service.active or version is None:
+        raise InvalidInput({"service": f"{service.code} is not offered at the moment"})
+    if not organization.serves.filter(
+        path__in=[jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
+    ).exists():
+        errors["jurisdiction"] = f"{jurisdiction.code} is not served by {organization.code}"
+    if channel not in Channel.values:
+        errors["channel"] = f"one of {', '.join(Channel.values)}"
+    try:
+        clean = clean_form_data(service.fields, data)
+    except InvalidInput as exc:
+        errors.update({f"data.{key}": message for key, message in exc.errors.items()})
+        clean = {}
+    place = None
+    if location:
+        try:
+            place = clean_location(location)
+        except ValueError as exc:
+            errors["location"] = str(exc)
+    process = process_of(version)
+    wanted = collected_at_submission(service, process)
+    documents = documents or {}
+    for requirement in wanted:
+        if requirement.get("required", True) and requirement["code"] not in documents:
+            errors[f"documents.{requirement['code']}"] = "this document is required"
+    uploads = _uploads(citizen, documents, allowed={r["code"] for r in wanted}, errors=errors)
+    if errors:
+        raise InvalidInput(errors)
+
+    now = timezone.now()
+    calendar = work_calendar(organization.calendar)
+    application = Application.objects.create(
+        tracking_no=_next_tracking_no(service, calendar, now),
+        citizen=citizen,
+        service=service,
+        process=version,
+        organization=organization,
+        jurisdiction=jurisdiction,
+        state=process.start,
+        category=Category.OPEN,
+        channel=channel,
+        data=clean,
+        location=place,
+        submitted_at=now,
+        updated_at=now,
+        due_at=calendar.due_at(now, process.sla) if process.sla else None,
+    )
+    step = _open_step(application, Clock(calendar, process), process.start, now)
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.SUBMITTED,
+        actor=citizen,
+        actor_role=CITIZEN,
+        step=step,
+        to_state=process.start,
+        created_at=now,
+        data={"channel": channel, "documents": sorted(documents)},
+    )
+    _bind(uploads, application, event)
+    _announce(event)
+    return application
+
+
+def _next_tracking_no(service: Service, calendar: WorkCalendar, now: datetime) -> str:
+    """PREFIX-YY-NNNNNN, sequential per organization and year. The counter row is locked by
+    the update until the submission commits, so numbers have neither gaps nor duplicates."""
+    organization = service.organization
+    year = timezone.localtime(now, ZoneInfo(calendar.tz)).year % 100
+    counter, _ = TrackingCounter.objects.get_or_create(organization=organization, year=year)
+    TrackingCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    number = TrackingCounter.objects.values_list("last", flat=True).get(pk=counter.pk)
+    return f"{organization.prefix}-{year:02d}-{number:06d}"
+
+
+def _uploads(
+    actor: User, documents: Mapping[str, str | UUID], *, allowed: set[str], errors: dict[str, str]
+) -> list[tuple[str, Attachment]]:
+    """The actor's own unused uploads (at most a day old) for the named requirements."""
+    if not documents:
+        return []
+    since = timezone.now() - settings.UPLOAD_HOLD
+    found: list[tuple[str, Attachment]] = []
+    wanted: dict[str, UUID] = {}
+    for code, raw in documents.items():
+        if code not in allowed:
+            errors[f"documents.{code}"] = (
+                f"not asked for here; expected {', '.join(sorted(allowed)) or 'no documents'}"
+            )
+            continue
+        try:
+            wanted[code] = raw if isinstance(raw, UUID) else UUID(str(raw))
+        except ValueError:
+            errors[f"documents.{code}"] = f"'{raw}' is not an upload id"
+    uploads = {
+        a.uuid: a
+        for a in Attachment.objects.filter(
+            uuid__in=wanted.values(), uploaded_by=actor, application__isnull=True
+        )
+    }
+    for code, upload_id in wanted.items():
+        upload = uploads.get(upload_id)
+        if upload is None or upload.created_at < since:
+            errors[f"documents.{code}"] = "no such upload, or it expired (uploads last 24 hours)"
+        else:
+            found.append((code, upload))
+    return found
+
+
+def _bind(uploads: list[tuple[str, Attachment]], application: Application, event: Event) -> None:
+    for code, upload in uploads:
+        updated = Attachment.objects.filter(pk=upload.pk, application__isnull=True).update(
+            application=application, event=event, requirement=code
+        )
+        if updated != 1:
+            raise ApplicationChanged(application)  # the same upload used twice at once
+
+
+# Moving along the process -------------------------------------------------------------
+
+
+def _open_step(application: Application, clock: Clock, state: str, now: datetime) -> Step | None:
+    """Enter `state`: a new Step visit, or the end of the process on a terminal state."""
+    spec = clock.process.steps[state]
+    fields: dict[str, Any] = {
+        "state": state,
+        "category": category(clock.process, state),
+        "updated_at": now,
+    }
+    if spec.terminal:
+        fields.update(outcome=spec.outcome or "", closed_at=now, current_step=None)
+        if application.paused_at:
+            fields["paused_at"] = None
+        _save(application, fields)
+        return None
+    owner = spec.owner or ""
+    step = Step.objects.create(
+        application=application,
+        state=state,
+        owner_role=owner,
+        entered_at=now,
+        due_at=clock.calendar.due_at(now, spec.sla) if spec.sla else None,
+    )
+    fields["current_step"] = step
+    if owner == CITIZEN and application.paused_at is None:
+        fields["paused_at"] = now  # the organization's clock stops
+    elif owner != CITIZEN and application.paused_at is not None:
+        if application.due_at is not None and clock.process.sla is not None:
+            fields["due_at"] = clock.calendar.extend(
+                application.due_at, application.paused_at, now, clock.process.sla.unit
+            )
+        fields["paused_at"] = None
+    _save(application, fields)
+    return step
+
+
+def _save(application: Application, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.save(update_fields=list(fields))
+
+
+def _close_step(step: Step, clock: Clock, now: datetime) -> None:
+    spec = clock.process.steps[step.state]
+    unit = spec.sla.unit if spec.sla else "d"
+    step.left_at = now
+    step.working_time = clock.calendar.elapsed(step.entered_at, now, unit)
+    step.breached = step.due_at is not None and now > step.due_at
+    step.save(update_fields=["left_at", "working_time", "breached"])
+
+
+def _claim(application: Application, now: datetime) -> Step:
+    """Lock in the step the caller saw: exactly one of two simultaneous writers wins."""
+    step = application.current_step
+    if step is None or application.is_closed:
+        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+    updated = Application.objects.filter(pk=application.pk, current_step=step.pk).update(
+        updated_at=now
+    )
+    if updated != 1:
+        raise ApplicationChanged(application)
+    return step
+
+
+@transaction.atomic
+def take_action(
+    application: Application,
+    *,
+    actor: User | None,
+    action: str,
+    comment: str = "",
+    documents: Mapping[str, str | UUID] | None = None,
+    kind: str = Event.Kind.ACTION,
+) -> Event:
+    """Take a process action. `actor=None` is the system (timeouts). Raises ActionRefused
+    (the engine's reason), InvalidInput (bad documents) or ApplicationChanged (409)."""
+    clock = Clock.of(application)
+    roles = {SYSTEM} if actor is None else roles_of(actor, application)
+    if actor is not None and not roles:
+        raise NotAllowed("You may read this application but not change it.")
+    step = application.current_step
+    if step is None or application.is_closed:
+        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+    _check_comment(comment)
+    spec = clock.process.steps[step.state]
+    errors: dict[str, str] = {}
+    uploads = (
+        _uploads(
+            actor,
+            documents or {},
+            allowed=set(spec.requires) or _all_codes(application),
+            errors=errors,
+        )
+        if actor is not None
+        else []
+    )
+    if errors:
+        raise InvalidInput(errors)
+    attached = set(
+        Attachment.objects.filter(application=application, event__step=step).values_list(
+            "requirement", flat=True
+        )
+    ) | {code for code, _ in uploads}
+    chart = chart_of(application)
+    move = apply(
+        clock.process,
+        state=step.state,
+        action=action,
+        roles=roles,
+        chart=chart,
+        comment=comment,
+        attached=attached,
+    )
+    now = timezone.now()
+    _claim(application, now)
+    _close_step(step, clock, now)
+    _open_step(application, clock, move.to_state, now)
+    data: dict[str, Any] = {"documents": sorted(code for code, _ in uploads)}
+    next_spec = clock.process.steps[move.to_state]
+    if next_spec.fee and application.service.fee_amount is not None:
+        data["challan"] = {
+            "amount": str(application.service.fee_amount),
+            "currency": application.service.fee_currency,
+            "reference": f"{application.tracking_no}-{application.steps.count()}",
+        }
+    event = Event.objects.create(
+        application=application,
+        kind=kind,
+        actor=actor,
+        actor_role=capacity(roles, step.owner_role, chart),
+        step=step,
+        from_state=step.state,
+        to_state=move.to_state,
+        action=action,
+        text=comment.strip(),
+        created_at=now,
+        data=data,
+    )
+    _bind(uploads, application, event)
+    _announce(event)
+    return event
+
+
+def _all_codes(application: Application) -> set[str]:
+    return {r["code"] for r in application.service.requirements}
+
+
+def _check_comment(text: str) -> None:
+    if len(text) > COMMENT_LIMIT:
+        raise InvalidInput({"text": f"at most {COMMENT_LIMIT} characters (this has {len(text)})"})
+
+
+@transaction.atomic
+def resubmit(
+    application: Application,
+    *,
+    actor: User,
+    comment: str = "",
+    documents: Mapping[str, str | UUID] | None = None,
+) -> Event:
+    """The citizen sends a returned application back, with corrections and new documents."""
+    step = application.current_step
+    if step is None or step.owner_role != CITIZEN:
+        raise ActionRefused("unknown_action", "The application is not waiting for a correction.")
+    process = process_of(application.process)
+    actions = process.steps[step.state].actions
+    choice = (
+        "resubmit"
+        if "resubmit" in actions
+        else next(
+            (
+                name
+                for name, act in actions.items()
+                if act.by == "owner" and process.steps[act.to].owner not in (None, CITIZEN)
+            ),
+            None,
+        )
+    )
+    if choice is None:
+        raise ActionRefused("unknown_action", "This step cannot be resubmitted.")
+    return take_action(
+        application,
+        actor=actor,
+        action=choice,
+        comment=comment,
+        documents=documents,
+        kind=Event.Kind.RESUBMITTED,
+    )
+
+
+@transaction.atomic
+def withdraw(application: Application, *, actor: User, reason: str = "") -> Event:
+    """The applicant withdraws an application that no one has decided yet."""
+    if actor.pk != application.citizen_id:
+        raise NotAllowed("Only the applicant may withdraw an application.")
+    _check_comment(reason)
+    now = timezone.now()
+    step = _claim(application, now)
+    clock = Clock.of(application)
+    _close_step(step, clock, now)
+    _save(
+        application,
+        {
+            "state": WITHDRAWN,
+            "category": Category.CLOSED_WITHDRAWN,
+            "outcome": "withdrawn",
+            "closed_at": now,
+            "current_step": None,
+            "paused_at": None,
+            "updated_at": now,
+        },
+    )
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.WITHDRAWN,
+        actor=actor,
+        actor_role=CITIZEN,
+        step=step,
+        from_state=step.state,
+        to_state=WITHDRAWN,
+        text=reason.strip(),
+        created_at=now,
+    )
+    _announce(event)
+    return event
+
+
+# Conversation and documents -----------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(
+    application: Application, *, actor: User, text: str, internal: bool = False
+) -> Event:
+    """A public comment on the current step (anyone who may act), or an internal note
+    (officials only). Monitors read; they do not write."""
+    if not text.strip():
+        raise InvalidInput({"text": "write something"})
+    _check_comment(text)
+    roles = roles_of(actor, application)
+    if not roles:
+        raise NotAllowed("You may read this application but not comment on it.")
+    if internal and not sees_internal(actor, application):
+        raise NotAllowed("Only officials write internal notes.")
+    owner = application.current_step.owner_role if application.current_step else ""
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.COMMENT,
+        actor=actor,
+        actor_role=capacity(roles, owner, chart_of(application)) if owner else sorted(roles)[0],
+        step=application.current_step,
+        text=text.strip(),
+        visibility=Event.Visibility.INTERNAL if internal else Event.Visibility.PUBLIC,
+    )
+    _announce(event)
+    return event
+
+
+@transaction.atomic
+def attach_documents(
+    application: Application, *, actor: User, documents: Mapping[str, str | UUID]
+) -> Event:
+    """Attach documents to the current step (an inspection report, a corrected copy)."""
+    roles = roles_of(actor, application)
+    if not roles:
+        raise NotAllowed("You may read this application but not add documents to it.")
+    if application.is_closed:
+        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+    errors: dict[str, str] = {}
+    if not documents:
+        errors["documents"] = "attach at least one document"
+    uploads = _uploads(actor, documents, allowed=_all_codes(application), errors=errors)
+    if errors:
+        raise InvalidInput(errors)
+    owner = application.current_step.owner_role if application.current_step else ""
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.DOCUMENTS,
+        actor=actor,
+        actor_role=capacity(roles, owner, chart_of(application)),
+        step=application.current_step,
+        data={"documents": sorted(code for code, _ in uploads)},
+    )
+    _bind(uploads, application, event)
+    _announce(event)
+    return event
+
+
+@transaction.atomic
+def assign(application: Application, *, actor: User, assignee: User) -> Event:
+    """A supervisor or head hands the current step to an official holding its role."""
+    step = application.current_step
+    if step is None or step.owner_role == CITIZEN:
+        raise ActionRefused("not_allowed", "Only a step owned by an official can be assigned.")
+    chart = chart_of(application)
+    roles = roles_of(actor, application)
+    if not any(boss in roles for boss in chart.chain(step.owner_role)):
+        raise NotAllowed(f"Only a supervisor of the {step.owner_role} may assign this step.")
+    if step.owner_role not in roles_of(assignee, application):
+        raise InvalidInput(
+            {"user": f"{assignee} holds no {step.owner_role} posting for this application"}
+        )
+    now = timezone.now()
+    _claim(application, now)
+    Step.objects.filter(pk=step.pk).update(assignee=assignee)
+    step.assignee = assignee
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.ASSIGNED,
+        actor=actor,
+        actor_role=capacity(roles, step.owner_role, chart),
+        step=step,
+        visibility=Event.Visibility.INTERNAL,
+        data={"assignee": assignee.pk, "assignee_name": assignee.name},
+        created_at=now,
+    )
+    _announce(event)
+    return event

@@ -1,0 +1,106 @@
+"""Reads of applications: the citizen's, an official's queue, an organization's."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ocsc.accounts.access import scopes, visible_filter
+from ocsc.accounts.models import User
+from ocsc.cases.models import CLOSED, Application, Event, Step
+from ocsc.catalog.models import Jurisdiction, Service
+
+
+def _listed(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    return queryset.select_related(
+        "service", "organization", "jurisdiction", "current_step__assignee"
+    ).order_by("-submitted_at", "-pk")
+
+
+def citizen_applications(user: User) -> QuerySet[Application]:
+    return _listed(Application.objects.filter(citizen=user))
+
+
+@dataclass(frozen=True)
+class ApplicationFilter:
+    organization: str | None = None
+    service: str | None = None
+    state: str | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    mine: bool = False  # only the caller's own applications
+
+
+def visible_applications(
+    user: User, filters: ApplicationFilter | None = None
+) -> QuerySet[Application]:
+    """What the user may see: their own, their organizations' (within their areas), or all
+    for monitors; narrowed by the filters."""
+    f = filters or ApplicationFilter()
+    queryset = Application.objects.filter(Q(citizen=user) if f.mine else visible_filter(user))
+    if f.organization:
+        queryset = queryset.filter(organization__code=f.organization)
+    if f.service:
+        queryset = queryset.filter(service__code=f.service)
+    if f.state:
+        queryset = queryset.filter(state=f.state)
+    if f.category:
+        queryset = queryset.filter(category=f.category)
+    if f.overdue is not None:
+        late = Q(current_step__due_at__lt=timezone.now()) & ~Q(category__in=CLOSED)
+        queryset = queryset.filter(late if f.overdue else ~late)
+    if f.submitted_from:
+        queryset = queryset.filter(submitted_at__date__gte=f.submitted_from)
+    if f.submitted_to:
+        queryset = queryset.filter(submitted_at__date__lte=f.submitted_to)
+    return _listed(queryset)
+
+
+def work_queue(user: User) -> QuerySet[Step]:
+    """Open steps owned by the user's roles, in their postings' areas, assigned to them or to
+    nobody; overdue and soonest due first."""
+    condition = Q(pk__in=[])
+    for scope in scopes(user):
+        here = Q(application__organization_id=scope.organization_id, owner_role=scope.role)
+        if scope.area_path is not None:
+            here &= Q(application__jurisdiction__path__startswith=scope.area_path)
+        condition |= here
+    return (
+        Step.objects.filter(condition, left_at__isnull=True)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .select_related(
+            "application__service",
+            "application__organization",
+            "application__jurisdiction",
+            "assignee",
+        )
+        .order_by("due_at", "entered_at", "pk")
+    )
+
+
+def timeline(
+    application: Application, *, internal: bool, after: int | None = None
+) -> QuerySet[Event]:
+    """The application's events in order; internal notes only for those who may see them."""
+    events = application.events.select_related("actor").prefetch_related("attachments")
+    if not internal:
+        events = events.filter(visibility=Event.Visibility.PUBLIC)
+    if after is not None:
+        events = events.filter(pk__gt=after)
+    return events.order_by("pk")
+
+
+def route_service(code: str, jurisdiction: Jurisdiction) -> Service | None:
+    """The active service with this code offered by an organization serving the place: the
+    one whose served area is the nearest ancestor of it."""
+    ancestors = [jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
+    candidates = (
+        Service.objects.filter(code=code, active=True, organization__serves__path__in=ancestors)
+        .select_related("organization", "current_process")
+        .values_list("pk", "organization__serves__path")
+    )
+    best = max(candidates, key=lambda row: len(row[1]), default=None)
+    return Service.objects.select_related("organization").get(pk=best[0]) if best else None
