@@ -67,32 +67,34 @@ def request_code(phone: str, *, client_ip: str | None) -> OneTimeCode:
     return otp
 
 
-@transaction.atomic
 def verify_code(phone: str, code: str) -> User:
-    """The user the code signs in (a new citizen on first sign-in), or SignInRefused."""
+    """The user the code signs in (a new citizen on first sign-in), or SignInRefused.
+
+    A wrong try is counted in its own committed transaction before the refusal is raised."""
     phone = normalize_phone(phone)
     now = timezone.now()
-    otp = (
-        OneTimeCode.objects.select_for_update()
-        .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
-    )
-    if otp is None:
-        raise SignInRefused("code_expired", "No valid code for this number: ask for a new one.")
-    if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-        raise SignInRefused("too_many_tries", "Too many wrong codes: ask for a new one.")
-    if not constant_time_compare(otp.code_hash, _hash_code(phone, code.strip())):
+    with transaction.atomic():
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if otp is None:
+            raise SignInRefused("code_expired", "No valid code for this number: ask for a new one.")
+        if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+            raise SignInRefused("too_many_tries", "Too many wrong codes: ask for a new one.")
+        if constant_time_compare(otp.code_hash, _hash_code(phone, code.strip())):
+            otp.used_at = now
+            otp.save(update_fields=["used_at"])
+            user = User.objects.filter(phone=phone).first() or User.objects.create_user(phone)
+            if not user.is_active:
+                raise SignInRefused("inactive", "This account is disabled.")
+            return user
         otp.attempts += 1
         otp.save(update_fields=["attempts"])
-        left = settings.OTP_MAX_ATTEMPTS - otp.attempts
-        raise SignInRefused("wrong_code", f"Wrong code: {left} tries left.")
-    otp.used_at = now
-    otp.save(update_fields=["used_at"])
-    user, _ = User.objects.get_or_create(phone=phone)
-    if not user.is_active:
-        raise SignInRefused("inactive", "This account is disabled.")
-    return user
+    left = settings.OTP_MAX_ATTEMPTS - otp.attempts
+    raise SignInRefused("wrong_code", f"Wrong code: {left} tries left.")
 
 
 def _token_hash(key: str) -> str:
