@@ -1,5 +1,7 @@
 """The admin: staff with rights see the catalog; process versions are read-only and validated."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -64,3 +66,23 @@ def test_admin_lists_open_for_an_administrator(
     client.force_login(admin_user)
     for model in ("organization", "service", "role", "jurisdiction", "processversion", "calendar"):
         assert client.get(f"/admin/catalog/{model}/").status_code == 200, model
+
+
+def test_applications_postings_and_the_sms_outbox_open_read_only(
+    client: Client, admin_user: User, people: Any
+) -> None:
+    from tests.personas import water_connection
+
+    application = water_connection(people)
+    client.force_login(admin_user)
+    for url in (
+        "/admin/cases/application/",
+        f"/admin/cases/application/{application.pk}/change/",
+        "/admin/accounts/posting/",
+        "/admin/accounts/apitoken/",
+        "/admin/notify/smsmessage/",
+    ):
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/admin/cases/application/{application.pk}/change/").content.decode()
+    assert application.tracking_no in page and 'name="_save"' not in page
+    assert client.get("/admin/cases/application/add/").status_code == 403
