@@ -120,6 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+LOGIN_URL = "portal:sign_in"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ur", "اردو"), ("ps", "پښتو")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Karachi")

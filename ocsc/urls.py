@@ -6,6 +6,5 @@ admin.site.site_title = "OCSC"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ocsc.portal.urls")),
 ]

@@ -8,8 +8,11 @@ from django.utils import timezone
 
 from ocsc.accounts.access import scopes, visible_filter
 from ocsc.accounts.models import User
-from ocsc.cases.models import CLOSED, Application, Event, Step
+from ocsc.cases.access import chart_of, roles_of
+from ocsc.cases.models import CLOSED, Application, Attachment, Event, Step
 from ocsc.catalog.models import Jurisdiction, Service
+from ocsc.catalog.process import process_of
+from ocsc.workflow import allowed_actions
 
 
 def _listed(queryset: QuerySet[Application]) -> QuerySet[Application]:
@@ -104,3 +107,42 @@ def route_service(code: str, jurisdiction: Jurisdiction) -> Service | None:
     )
     best = max(candidates, key=lambda row: len(row[1]), default=None)
     return Service.objects.select_related("organization").get(pk=best[0]) if best else None
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """An action the caller may take now, and what it needs."""
+
+    action: str
+    label: dict[str, str] | None
+    to: str
+    comment_required: bool
+    documents_required: tuple[str, ...]  # codes the current step still lacks
+
+
+def actions_for(user: User, application: Application) -> list[ActionOption]:
+    """What the user may do with the application's current step (none when closed)."""
+    step = application.current_step
+    if step is None or application.is_closed:
+        return []
+    roles = roles_of(user, application)
+    if not roles:
+        return []
+    process = process_of(application.process)
+    spec = process.steps[step.state]
+    attached = set(
+        Attachment.objects.filter(application=application, event__step=step).values_list(
+            "requirement", flat=True
+        )
+    )
+    missing = tuple(code for code in spec.requires if code not in attached)
+    return [
+        ActionOption(
+            action=name,
+            label=spec.actions[name].label,
+            to=spec.actions[name].to,
+            comment_required=spec.actions[name].comment == "required",
+            documents_required=missing,
+        )
+        for name in allowed_actions(process, step.state, roles=roles, chart=chart_of(application))
+    ]

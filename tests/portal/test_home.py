@@ -34,5 +34,6 @@ def test_the_home_page_runs_the_same_queries_however_many_services(
     client: Client, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     load_catalog(MINI_CATALOG)
-    with django_assert_num_queries(2):  # organizations, their services
+    # organizations, their services, districts, their tehsils (the area picker)
+    with django_assert_num_queries(4):
         client.get("/")

@@ -15,13 +15,19 @@ def label(value: dict[str, str] | None) -> str:
 
 
 @register.filter
-def sla(process: Any) -> str:
-    """The process timeline of a ProcessVersion, e.g. "15 working days" or "24 hours"."""
-    spec = getattr(process, "spec", None) or {}
-    value = str(spec.get("sla", ""))
-    amount = int(value[:-1]) if value[:-1].isdigit() else 0
-    if value.endswith("d"):
+def duration(value: Any) -> str:
+    """A timeline such as "15d" or "24h" in words: "15 working days", "24 hours"."""
+    text = str(value or "")
+    amount = int(text[:-1]) if text[:-1].isdigit() else 0
+    if text.endswith("d"):
         return ngettext("%(n)d working day", "%(n)d working days", amount) % {"n": amount}
-    if value.endswith("h"):
+    if text.endswith("h"):
         return ngettext("%(n)d hour", "%(n)d hours", amount) % {"n": amount}
     return ""
+
+
+@register.filter
+def sla(process: Any) -> str:
+    """The whole-process timeline of a ProcessVersion, in words."""
+    spec = getattr(process, "spec", None) or {}
+    return duration(spec.get("sla", ""))
