@@ -579,7 +579,7 @@ def _write(checked: Checked, summary: LoadSummary) -> None:
         version = ProcessVersion.objects.create(
             service=service,
             number=(latest.number + 1) if latest else 1,
-            spec=spec,
+            spec_json=json.dumps(spec, ensure_ascii=False),
             digest=spec_digest,
         )
         summary.count(ProcessVersion, "created")

@@ -1,5 +1,7 @@
 """The catalog: who provides which service, in which area, by which process."""
 
+import json
+from functools import cached_property
 from typing import Any
 
 from django.db import models
@@ -145,7 +147,9 @@ class ProcessVersion(models.Model):
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="process_versions")
     number = models.PositiveIntegerField()
-    spec = models.JSONField()
+    # The spec as the author wrote it, as JSON text: a JSON column would not keep the order
+    # of steps and actions on PostgreSQL (jsonb sorts keys), and that order is what people see.
+    spec_json = models.TextField()
     digest = models.CharField(max_length=64, help_text="sha256 of the canonical spec")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,3 +161,8 @@ class ProcessVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service.code} v{self.number}"
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = json.loads(self.spec_json)
+        return spec

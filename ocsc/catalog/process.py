@@ -17,7 +17,7 @@ def _parse(spec_json: str) -> Process:
 
 def process_of(version: ProcessVersion) -> Process:
     """The parsed spec of a version (cached: versions never change)."""
-    return _parse(json.dumps(version.spec, sort_keys=True))
+    return _parse(version.spec_json)
 
 
 def process_problems(version: ProcessVersion) -> list[Problem]:

@@ -31,6 +31,9 @@ def test_home_search_and_service_page(client: Client, mini_catalog: None) -> Non
     assert "Dealing Assistant" in page and "Check that the documents are complete" in page
     assert "I will not tap the line illegally." in page  # the affidavit text to print
     assert "Inspection report" in page  # collected later, named
+    # The steps in the order the process describes them, on every database.
+    order = [page.index(name) for name in ("Scrutiny", "Site inspection", "Approval", "Payment")]
+    assert order == sorted(order)
     assert client.get("/services/tma-mardan/no-such-service/").status_code == 404
 
 
