@@ -239,7 +239,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     """One document, uploaded as soon as it is chosen (htmx); returns the field's fragment."""
     code = request.POST.get("requirement", "")
-    file = request.FILES.get("file")
+    file = request.FILES.get(f"file.{code}") or request.FILES.get("file")
     context: dict[str, Any] = {"code": code}
     if file is None:
         context["error"] = _("Choose a file.")
