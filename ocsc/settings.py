@@ -121,8 +121,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "portal:sign_in"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ur", "اردو"), ("ps", "پښتو")]
+LANGUAGES_BIDI = ["ur", "ps"]  # Django's own list lacks Pashto, which is written right to left
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Karachi")
 USE_I18N = True
 USE_TZ = True

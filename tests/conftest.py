@@ -29,6 +29,9 @@ def fast_settings(request: pytest.FixtureRequest) -> Iterator[None]:
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.MEDIA_ROOT = request.getfixturevalue("tmp_path") / "media"
     yield
+    from django.utils import translation
+
+    translation.activate("en")  # a request in another language leaves it active
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import ApiToken, OneTimeCode, Posting, User
@@ -43,7 +44,8 @@ def request_code(phone: str, *, client_ip: str | None) -> OneTimeCode:
         wait = int((oldest.created_at + CODE_WINDOW - now).total_seconds()) + 1 if oldest else 60
         raise SignInRefused(
             "too_many_codes",
-            f"Too many codes for this number: try again in {wait // 60 + 1} minutes.",
+            _("Too many codes for this number: try again in %(minutes)d minutes.")
+            % {"minutes": wait // 60 + 1},
             retry_after=wait,
         )
     if client_ip is not None:
@@ -51,7 +53,7 @@ def request_code(phone: str, *, client_ip: str | None) -> OneTimeCode:
         if from_ip.count() >= settings.OTP_MAX_PER_ADDRESS:
             raise SignInRefused(
                 "too_many_codes",
-                "Too many codes requested from this network: try again later.",
+                _("Too many codes requested from this network: try again later."),
                 retry_after=int(IP_WINDOW.total_seconds()),
             )
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -81,20 +83,22 @@ def verify_code(phone: str, code: str) -> User:
             .first()
         )
         if otp is None:
-            raise SignInRefused("code_expired", "No valid code for this number: ask for a new one.")
+            raise SignInRefused(
+                "code_expired", _("No valid code for this number: ask for a new one.")
+            )
         if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-            raise SignInRefused("too_many_tries", "Too many wrong codes: ask for a new one.")
+            raise SignInRefused("too_many_tries", _("Too many wrong codes: ask for a new one."))
         if constant_time_compare(otp.code_hash, _hash_code(phone, code.strip())):
             otp.used_at = now
             otp.save(update_fields=["used_at"])
             user = User.objects.filter(phone=phone).first() or User.objects.create_user(phone)
             if not user.is_active:
-                raise SignInRefused("inactive", "This account is disabled.")
+                raise SignInRefused("inactive", _("This account is disabled."))
             return user
         otp.attempts += 1
         otp.save(update_fields=["attempts"])
     left = settings.OTP_MAX_ATTEMPTS - otp.attempts
-    raise SignInRefused("wrong_code", f"Wrong code: {left} tries left.")
+    raise SignInRefused("wrong_code", _("Wrong code: %(left)d tries left.") % {"left": left})
 
 
 def _token_hash(key: str) -> str:

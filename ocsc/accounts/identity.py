@@ -3,6 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _MOBILE_E164 = re.compile(r"\+923\d{9}")
@@ -27,7 +28,10 @@ def normalize_phone(value: str) -> str:
         raw = "+92" + raw
     if not _MOBILE_E164.fullmatch(raw):
         raise ValidationError(
-            "%(value)s is not a Pakistani mobile number: write it as 03001234567 or +923001234567.",
+            _(
+                "%(value)s is not a Pakistani mobile number: "
+                "write it as 03001234567 or +923001234567."
+            ),
             code="invalid_phone",
             params={"value": value},
         )
@@ -42,7 +46,7 @@ def normalize_cnic(value: str) -> str:
     digits = raw.replace("-", "").replace(" ", "")
     if not _CNIC_DIGITS.fullmatch(digits):
         raise ValidationError(
-            "%(value)s is not a CNIC: it has 13 digits, written XXXXX-XXXXXXX-X.",
+            _("%(value)s is not a CNIC: it has 13 digits, written XXXXX-XXXXXXX-X."),
             code="invalid_cnic",
             params={"value": value},
         )

@@ -1,6 +1,7 @@
 """Guarded fetches of applications: the same 404 for "missing" and "not yours"."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from ocsc.accounts import access
 from ocsc.accounts.models import User
@@ -31,7 +32,7 @@ def access_application(user: User, tracking_no: str, *, write: bool = False) -> 
     ):
         raise Http404("No such application.")
     if write and not roles_of(user, application):
-        raise NotAllowed("You may read this application but not change it.")
+        raise NotAllowed(_("You may read this application but not change it."))
     return application
 
 

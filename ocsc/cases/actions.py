@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ocsc.accounts.models import User
 from ocsc.cases.access import NotAllowed, capacity, chart_of, roles_of, sees_internal
@@ -50,7 +51,8 @@ class ApplicationChanged(Exception):
 
     def __init__(self, application: Application) -> None:
         super().__init__(
-            f"{application.tracking_no} has moved on since you opened it: reload and try again."
+            _("%(tracking_no)s has moved on since you opened it: reload and try again.")
+            % {"tracking_no": application.tracking_no}
         )
 
 
@@ -114,13 +116,18 @@ def submit_application(
     organization = service.organization
     version = service.current_process
     if not service.active or version is None:
-        raise InvalidInput({"service": f"{service.code} is not offered at the moment"})
+        raise InvalidInput(
+            {"service": _("%(service)s is not offered at the moment") % {"service": service.code}}
+        )
     if not organization.serves.filter(
         path__in=[jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
     ).exists():
-        errors["jurisdiction"] = f"{jurisdiction.code} is not served by {organization.code}"
+        errors["jurisdiction"] = _("%(place)s is not served by %(organization)s") % {
+            "place": jurisdiction.code,
+            "organization": organization.code,
+        }
     if channel not in Channel.values:
-        errors["channel"] = f"one of {', '.join(Channel.values)}"
+        errors["channel"] = _("one of %(values)s") % {"values": ", ".join(Channel.values)}
     try:
         clean = clean_form_data(service.fields, data)
     except InvalidInput as exc:
@@ -137,7 +144,7 @@ def submit_application(
     documents = documents or {}
     for requirement in wanted:
         if requirement.get("required", True) and requirement["code"] not in documents:
-            errors[f"documents.{requirement['code']}"] = "this document is required"
+            errors[f"documents.{requirement['code']}"] = _("this document is required")
     uploads = _uploads(citizen, documents, allowed={r["code"] for r in wanted}, errors=errors)
     if errors:
         raise InvalidInput(errors)
@@ -198,14 +205,14 @@ def _uploads(
     wanted: dict[str, UUID] = {}
     for code, raw in documents.items():
         if code not in allowed:
-            errors[f"documents.{code}"] = (
-                f"not asked for here; expected {', '.join(sorted(allowed)) or 'no documents'}"
-            )
+            errors[f"documents.{code}"] = _("not asked for here; expected %(codes)s") % {
+                "codes": ", ".join(sorted(allowed)) or _("no documents")
+            }
             continue
         try:
             wanted[code] = raw if isinstance(raw, UUID) else UUID(str(raw))
         except ValueError:
-            errors[f"documents.{code}"] = f"'{raw}' is not an upload id"
+            errors[f"documents.{code}"] = _("'%(value)s' is not an upload id") % {"value": raw}
     uploads = {
         a.uuid: a
         for a in Attachment.objects.filter(
@@ -215,7 +222,7 @@ def _uploads(
     for code, upload_id in wanted.items():
         upload = uploads.get(upload_id)
         if upload is None or upload.created_at < since:
-            errors[f"documents.{code}"] = "no such upload, or it expired (uploads last 24 hours)"
+            errors[f"documents.{code}"] = _("no such upload, or it expired (uploads last 24 hours)")
         else:
             found.append((code, upload))
     return found
@@ -287,7 +294,9 @@ def _claim(application: Application, now: datetime) -> Step:
     """Lock in the step the caller saw: exactly one of two simultaneous writers wins."""
     step = application.current_step
     if step is None or application.is_closed:
-        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+        raise ActionRefused(
+            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
+        )
     updated = Application.objects.filter(pk=application.pk, current_step=step.pk).update(
         updated_at=now
     )
@@ -311,10 +320,12 @@ def take_action(
     clock = Clock.of(application)
     roles = {SYSTEM} if actor is None else roles_of(actor, application)
     if actor is not None and not roles:
-        raise NotAllowed("You may read this application but not change it.")
+        raise NotAllowed(_("You may read this application but not change it."))
     step = application.current_step
     if step is None or application.is_closed:
-        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+        raise ActionRefused(
+            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
+        )
     _check_comment(comment)
     spec = clock.process.steps[step.state]
     errors: dict[str, str] = {}
@@ -381,7 +392,12 @@ def _all_codes(application: Application) -> set[str]:
 
 def _check_comment(text: str) -> None:
     if len(text) > COMMENT_LIMIT:
-        raise InvalidInput({"text": f"at most {COMMENT_LIMIT} characters (this has {len(text)})"})
+        raise InvalidInput(
+            {
+                "text": _("at most %(limit)d characters (this has %(count)d)")
+                % {"limit": COMMENT_LIMIT, "count": len(text)}
+            }
+        )
 
 
 @transaction.atomic
@@ -395,7 +411,7 @@ def resubmit(
     """The citizen sends a returned application back, with corrections and new documents."""
     step = application.current_step
     if step is None or step.owner_role != CITIZEN:
-        raise ActionRefused("unknown_action", "The application is not waiting for a correction.")
+        raise ActionRefused("unknown_action", _("The application is not waiting for a correction."))
     process = process_of(application.process)
     actions = process.steps[step.state].actions
     choice = (
@@ -411,7 +427,7 @@ def resubmit(
         )
     )
     if choice is None:
-        raise ActionRefused("unknown_action", "This step cannot be resubmitted.")
+        raise ActionRefused("unknown_action", _("This step cannot be resubmitted."))
     return take_action(
         application,
         actor=actor,
@@ -426,7 +442,7 @@ def resubmit(
 def withdraw(application: Application, *, actor: User, reason: str = "") -> Event:
     """The applicant withdraws an application that no one has decided yet."""
     if actor.pk != application.citizen_id:
-        raise NotAllowed("Only the applicant may withdraw an application.")
+        raise NotAllowed(_("Only the applicant may withdraw an application."))
     _check_comment(reason)
     now = timezone.now()
     step = _claim(application, now)
@@ -469,13 +485,13 @@ def add_comment(
     """A public comment on the current step (anyone who may act), or an internal note
     (officials only). Monitors read; they do not write."""
     if not text.strip():
-        raise InvalidInput({"text": "write something"})
+        raise InvalidInput({"text": _("write something")})
     _check_comment(text)
     roles = roles_of(actor, application)
     if not roles:
-        raise NotAllowed("You may read this application but not comment on it.")
+        raise NotAllowed(_("You may read this application but not comment on it."))
     if internal and not sees_internal(actor, application):
-        raise NotAllowed("Only officials write internal notes.")
+        raise NotAllowed(_("Only officials write internal notes."))
     owner = application.current_step.owner_role if application.current_step else ""
     event = Event.objects.create(
         application=application,
@@ -497,12 +513,14 @@ def attach_documents(
     """Attach documents to the current step (an inspection report, a corrected copy)."""
     roles = roles_of(actor, application)
     if not roles:
-        raise NotAllowed("You may read this application but not add documents to it.")
+        raise NotAllowed(_("You may read this application but not add documents to it."))
     if application.is_closed:
-        raise ActionRefused("closed", f"{application.tracking_no} is closed.")
+        raise ActionRefused(
+            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
+        )
     errors: dict[str, str] = {}
     if not documents:
-        errors["documents"] = "attach at least one document"
+        errors["documents"] = _("attach at least one document")
     uploads = _uploads(actor, documents, allowed=_all_codes(application), errors=errors)
     if errors:
         raise InvalidInput(errors)
@@ -525,14 +543,19 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
     """A supervisor or head hands the current step to an official holding its role."""
     step = application.current_step
     if step is None or step.owner_role == CITIZEN:
-        raise ActionRefused("not_allowed", "Only a step owned by an official can be assigned.")
+        raise ActionRefused("not_allowed", _("Only a step owned by an official can be assigned."))
     chart = chart_of(application)
     roles = roles_of(actor, application)
     if not any(boss in roles for boss in chart.chain(step.owner_role)):
-        raise NotAllowed(f"Only a supervisor of the {step.owner_role} may assign this step.")
+        raise NotAllowed(
+            _("Only a supervisor of the %(role)s may assign this step.") % {"role": step.owner_role}
+        )
     if step.owner_role not in roles_of(assignee, application):
         raise InvalidInput(
-            {"user": f"{assignee} holds no {step.owner_role} posting for this application"}
+            {
+                "user": _("%(user)s holds no %(role)s posting for this application")
+                % {"user": assignee, "role": step.owner_role}
+            }
         )
     now = timezone.now()
     _claim(application, now)

@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -23,15 +24,18 @@ def check_file(upload: UploadedFile[bytes]) -> tuple[str, str, int]:
     name = upload.name or "file"
     if size > limit:
         raise FileRefused(
-            f"{name} is {size / 1_000_000:.1f} MB; files may be at most {limit / 1_000_000:.0f} MB."
+            _("%(name)s is %(size).1f MB; files may be at most %(limit).0f MB.")
+            % {"name": name, "size": size / 1_000_000, "limit": limit / 1_000_000}
         )
     if size == 0:
-        raise FileRefused(f"{name} is empty.")
+        raise FileRefused(_("%(name)s is empty.") % {"name": name})
     upload.seek(0)
     head = upload.read(16)
     content_type = next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
     if content_type is None:
-        raise FileRefused(f"{name} is not a PDF, JPEG or PNG file (judged by its content).")
+        raise FileRefused(
+            _("%(name)s is not a PDF, JPEG or PNG file (judged by its content).") % {"name": name}
+        )
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
