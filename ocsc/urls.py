@@ -6,5 +6,6 @@ admin.site.site_title = "OCSC"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("ocsc.api.urls")),
     path("", include("ocsc.portal.urls")),
 ]

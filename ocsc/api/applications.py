@@ -1,0 +1,275 @@
+"""Uploads, applications, their timeline, comments, actions, documents, and work queues."""
+
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Status, UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from ocsc.accounts.identity import normalize_phone
+from ocsc.accounts.models import User
+from ocsc.api.auth import caller, signed_in
+from ocsc.api.render import application_out, event_out
+from ocsc.api.schemas import (
+    ActionIn,
+    ApplicationFilterIn,
+    ApplicationIn,
+    ApplicationItemOut,
+    ApplicationOut,
+    AssignIn,
+    CommentIn,
+    DocumentsIn,
+    ErrorOut,
+    EventOut,
+    QueueItemOut,
+    UploadOut,
+)
+from ocsc.cases import actions
+from ocsc.cases.access import access_application, sees_internal
+from ocsc.cases.formdata import InvalidInput
+from ocsc.cases.models import Application, Channel, Step
+from ocsc.cases.queries import (
+    ApplicationFilter,
+    route_service,
+    timeline,
+    visible_applications,
+    work_queue,
+)
+from ocsc.catalog.models import Jurisdiction, Organization, Service
+from ocsc.catalog.process import process_of
+from ocsc.workflow import CITIZEN
+
+router = Router(tags=["applications"], auth=signed_in)
+
+PAGE_MAX = 200
+LIST = {401: ErrorOut, 422: ErrorOut}
+READ = {401: ErrorOut, 404: ErrorOut}
+WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post("/uploads", response={201: UploadOut, 401: ErrorOut, 422: ErrorOut})
+def upload(request: HttpRequest, file: File[UploadedFile]) -> Status[UploadOut]:
+    """Upload one document (PDF, JPEG or PNG, judged by its content; at most 10 MB) as the
+    multipart field `file`. It is held for you for 24 hours: name it by `upload_id` in the
+    `documents` of a submission or an action."""
+    attachment = actions.upload_file(actor=caller(request), file=file)
+    return Status(
+        201,
+        UploadOut(
+            upload_id=attachment.uuid,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            expires_at=attachment.created_at + settings.UPLOAD_HOLD,
+        ),
+    )
+
+
+def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
+    """The service and area a submission names, routed when no organization is given."""
+    place = Jurisdiction.objects.filter(code=payload.jurisdiction).first()
+    if place is None:
+        raise InvalidInput(
+            {"jurisdiction": _("no area has the code '%(code)s'") % {"code": payload.jurisdiction}}
+        )
+    offered = Service.objects.filter(code=payload.service, active=True)
+    if payload.organization:
+        if not Organization.objects.filter(code=payload.organization).exists():
+            raise InvalidInput(
+                {"organization": _("no organization '%(code)s'") % {"code": payload.organization}}
+            )
+        service = offered.filter(organization__code=payload.organization).first()
+        if service is None:
+            raise InvalidInput(
+                {
+                    "service": _("%(organization)s offers no service '%(service)s'")
+                    % {"organization": payload.organization, "service": payload.service}
+                }
+            )
+        return service, place
+    if not offered.exists():
+        raise InvalidInput(
+            {"service": _("no service '%(service)s' is on offer") % {"service": payload.service}}
+        )
+    routed = route_service(payload.service, place)
+    if routed is None:
+        raise InvalidInput(
+            {
+                "jurisdiction": _("no organization offers '%(service)s' in %(place)s")
+                % {"service": payload.service, "place": place.code}
+            }
+        )
+    return routed, place
+
+
+@router.post("/applications", response={201: ApplicationOut, 401: ErrorOut, 422: ErrorOut})
+def submit(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOut]:
+    """Apply for a service. Without `organization`, the application goes to the
+    organization that serves the jurisdiction."""
+    user = caller(request)
+    service, place = _service_for(payload)
+    by_token = getattr(request, "api_token", None) is not None
+    application = actions.submit_application(
+        citizen=user,
+        service=service,
+        jurisdiction=place,
+        data=payload.data,
+        location=payload.location.model_dump(exclude_none=True) if payload.location else None,
+        documents=payload.documents,
+        channel=payload.channel or (Channel.API if by_token else Channel.WEB),
+    )
+    return Status(201, _detail(user, application.tracking_no))
+
+
+def _detail(user: User, tracking_no: str) -> ApplicationOut:
+    return application_out(access_application(user, tracking_no), user)
+
+
+@router.get("/applications", response={200: list[ApplicationItemOut], **LIST})
+@paginate(LimitOffsetPagination, max_limit=PAGE_MAX)
+def list_applications(
+    request: HttpRequest, filters: Query[ApplicationFilterIn]
+) -> QuerySet[Application]:
+    """Citizens: their own. Officials: their organizations' (in their areas). Monitors: all."""
+    wanted = ApplicationFilter(**filters.model_dump())
+    return visible_applications(caller(request), wanted).select_related("process")
+
+
+@router.get("/applications/{tracking_no}", response={200: ApplicationOut, **READ})
+def detail(request: HttpRequest, tracking_no: str) -> ApplicationOut:
+    """Where the application is, and what the caller may do with it now."""
+    return _detail(caller(request), tracking_no)
+
+
+@router.get(
+    "/applications/{tracking_no}/events", response={200: list[EventOut], **READ, 422: ErrorOut}
+)
+def events(request: HttpRequest, tracking_no: str, after: int | None = None) -> list[EventOut]:
+    """The timeline, oldest first; `after` (an event id) for what is new. Internal notes are
+    shown to the organization's officials and monitors only."""
+    user = caller(request)
+    application = access_application(user, tracking_no)
+    rows = timeline(application, internal=sees_internal(user, application), after=after)
+    return [event_out(event) for event in rows.select_related("step")]
+
+
+@router.post("/applications/{tracking_no}/comments", response={201: EventOut, **WRITE})
+def comment(request: HttpRequest, tracking_no: str, payload: CommentIn) -> Status[EventOut]:
+    """A public comment, or (officials) an internal note."""
+    user = caller(request)
+    application = access_application(user, tracking_no)
+    event = actions.add_comment(
+        application, actor=user, text=payload.text, internal=payload.internal
+    )
+    return Status(201, event_out(event))
+
+
+def _assignee(phone: str, field: str) -> User:
+    try:
+        number = normalize_phone(phone)
+    except ValidationError as exc:
+        raise InvalidInput({field: exc.messages[0]}) from None
+    found = User.objects.filter(phone=number, is_active=True).first()
+    if found is None:
+        raise InvalidInput({field: _("no official has the number %(phone)s") % {"phone": number}})
+    return found
+
+
+@router.post("/applications/{tracking_no}/actions", response={200: ApplicationOut, **WRITE})
+def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> ApplicationOut:
+    """Take an action of the current step (see the detail's `actions`). For the applicant,
+    `resubmit` sends a returned application back and `withdraw` withdraws it, whatever the
+    step's own action names. With `assignee`, the next step is assigned in the same
+    transaction (only a supervisor of its role may)."""
+    user = caller(request)
+    application = access_application(user, tracking_no, write=True)
+    if payload.state is not None and payload.state != application.state:
+        raise actions.ApplicationChanged(application)
+    assignee = _assignee(payload.assignee, "assignee") if payload.assignee else None
+    step = application.current_step
+    own = process_of(application.process).steps[step.state].actions if step else {}
+    with transaction.atomic():
+        if payload.action == "withdraw" and "withdraw" not in own:
+            actions.withdraw(application, actor=user, reason=payload.comment)
+        elif payload.action == "resubmit" and (
+            "resubmit" not in own or (step is not None and step.owner_role == CITIZEN)
+        ):
+            actions.resubmit(
+                application, actor=user, comment=payload.comment, documents=payload.documents
+            )
+        else:
+            actions.take_action(
+                application,
+                actor=user,
+                action=payload.action,
+                comment=payload.comment,
+                documents=payload.documents,
+            )
+        if assignee is not None:
+            moved = access_application(user, tracking_no)
+            actions.assign(moved, actor=user, assignee=assignee)
+    return _detail(user, tracking_no)
+
+
+@router.post("/applications/{tracking_no}/assign", response={200: ApplicationOut, **WRITE})
+def assign(request: HttpRequest, tracking_no: str, payload: AssignIn) -> ApplicationOut:
+    """Assign the current step to an official holding its role (supervisors and heads)."""
+    user = caller(request)
+    application = access_application(user, tracking_no, write=True)
+    actions.assign(application, actor=user, assignee=_assignee(payload.user, "user"))
+    return _detail(user, tracking_no)
+
+
+@router.post("/applications/{tracking_no}/documents", response={201: EventOut, **WRITE})
+def attach(request: HttpRequest, tracking_no: str, payload: DocumentsIn) -> Status[EventOut]:
+    """Attach uploaded documents to the current step (an inspection report, a new copy)."""
+    user = caller(request)
+    application = access_application(user, tracking_no, write=True)
+    event = actions.attach_documents(application, actor=user, documents=payload.documents)
+    return Status(201, event_out(event))
+
+
+@router.get(
+    "/applications/{tracking_no}/documents/{document_id}",
+    response={200: None, **READ},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file",
+                "content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")},
+            }
+        }
+    },
+)
+def document(request: HttpRequest, tracking_no: str, document_id: str) -> FileResponse:
+    """One document of the application, for those who may see the application."""
+    application = access_application(caller(request), tracking_no)
+    try:
+        key = UUID(document_id)
+    except ValueError:
+        raise Http404(_("No such document.")) from None
+    attachment = application.attachments.filter(uuid=key).first()
+    if attachment is None:
+        raise Http404(_("No such document."))
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.filename,
+        as_attachment=False,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.get("/queue", response={200: list[QueueItemOut], **LIST})
+@paginate(LimitOffsetPagination, max_limit=PAGE_MAX)
+def queue(request: HttpRequest) -> QuerySet[Step]:
+    """The caller's work: open steps owned by their roles in their areas, assigned to them or
+    to nobody; overdue and soonest due first."""
+    return work_queue(caller(request)).select_related("application__process")

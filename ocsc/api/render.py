@@ -1,0 +1,147 @@
+"""An application and its events as the API shows them to one caller.
+
+What the caller may do now (`actions`, `can_*`) is asked of the engine (`allowed_actions`)
+and the access module (`roles_of`, `chart_of`) with the caller's roles, so the answer is
+the one the actions would give.
+"""
+
+from django.utils import timezone
+
+from ocsc.accounts.models import User
+from ocsc.api.present import (
+    default_label,
+    is_late,
+    overall_late,
+    person,
+    role_name,
+    step_name,
+)
+from ocsc.api.schemas import (
+    ApplicationOut,
+    AvailableActionOut,
+    ChallanOut,
+    CodeName,
+    DocumentOut,
+    EventOut,
+    ServiceRefOut,
+    StepOut,
+)
+from ocsc.cases.access import chart_of, roles_of
+from ocsc.cases.models import Application, Event
+from ocsc.catalog.models import Role
+from ocsc.catalog.process import process_of
+from ocsc.workflow import CITIZEN, Category, allowed_actions
+
+
+def application_out(application: Application, user: User) -> ApplicationOut:
+    now = timezone.now()
+    process = process_of(application.process)
+    chart = chart_of(application)
+    roles = roles_of(user, application)
+    organization = application.organization
+    role_rows = Role.objects.filter(kind_id=organization.kind_id).values_list(
+        "code", "name", "duty"
+    )
+    role_names = {code: name for code, name, _ in role_rows}
+    role_duties = {code: duty for code, _, duty in role_rows}
+    attachments = list(application.attachments.select_related("event").order_by("created_at", "pk"))
+
+    step = application.current_step
+    step_out = challan = None
+    actions: list[AvailableActionOut] = []
+    if step is not None:
+        spec = process.steps[step.state]
+        step_out = StepOut(
+            state=step.state,
+            name=step_name(process, step.state),
+            owner=CodeName(code=step.owner_role, name=role_name(step.owner_role, role_names)),
+            assignee=person(step.assignee),
+            entered_at=step.entered_at,
+            due_at=step.due_at,
+            overdue=is_late(step.due_at, now),
+            duty=spec.duty or role_duties.get(step.owner_role) or None,
+        )
+        attached = {a.requirement for a in attachments if a.event and a.event.step_id == step.pk}
+        missing = [code for code in spec.requires if code not in attached]
+        for name in allowed_actions(process, step.state, roles=roles, chart=chart):
+            action = spec.actions[name]
+            actions.append(
+                AvailableActionOut(
+                    action=name,
+                    label=action.label or default_label(name),
+                    to=action.to,
+                    comment_required=action.comment == "required",
+                    documents_required=missing,
+                )
+            )
+        if spec.fee:
+            entered = (
+                application.events.filter(to_state=step.state)
+                .order_by("-pk")
+                .values_list("data", flat=True)
+                .first()
+            )
+            bill = (entered or {}).get("challan")
+            challan = ChallanOut(**bill) if bill else None
+
+    return ApplicationOut(
+        tracking_no=application.tracking_no,
+        service=ServiceRefOut(
+            organization=organization.code,
+            code=application.service.code,
+            name=application.service.name,
+        ),
+        organization=CodeName(code=organization.code, name=organization.name),
+        jurisdiction=CodeName(
+            code=application.jurisdiction.code, name=application.jurisdiction.name
+        ),
+        state=application.state,
+        category=Category(application.category),
+        outcome=application.outcome,
+        channel=application.channel,
+        data=application.data,
+        location=application.location,
+        submitted_at=application.submitted_at,
+        closed_at=application.closed_at,
+        due_at=application.due_at,
+        overdue=overall_late(application, now),
+        step=step_out,
+        challan=challan,
+        documents=[
+            DocumentOut(
+                id=a.uuid,
+                requirement=a.requirement,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                uploaded_at=a.created_at,
+            )
+            for a in attachments
+        ],
+        actions=actions,
+        can_comment=bool(roles),
+        can_withdraw=application.citizen_id == user.pk
+        and application.category in (Category.OPEN, Category.WAITING_CITIZEN),
+        can_assign=step is not None
+        and step.owner_role != CITIZEN
+        and any(boss in roles for boss in chart.chain(step.owner_role)),
+    )
+
+
+def event_out(event: Event) -> EventOut:
+    """An event of a timeline whose rows come with `actor`, `step` and `attachments`."""
+    return EventOut(
+        id=event.pk,
+        kind=event.kind,
+        actor=person(event.actor),
+        actor_role=event.actor_role,
+        step=event.step.state if event.step else None,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        action=event.action,
+        text=event.text,
+        visibility=event.visibility,  # type: ignore[arg-type]
+        data=event.data,
+        created_at=event.created_at,
+        documents=[a.uuid for a in event.attachments.all()],
+    )

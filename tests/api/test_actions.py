@@ -1,0 +1,123 @@
+"""The detail's offer of actions, and the special action names and `assignee` of /actions."""
+
+from ocsc.cases.models import Application, Event
+from tests.api.conftest import Api
+from tests.personas import People, upload, water_connection
+
+
+def detail(api: Api, number: str) -> dict:
+    response = api.get(f"/applications/{number}")
+    assert response.status_code == 200, response.json()
+    body: dict = response.json()
+    return body
+
+
+def test_each_caller_is_offered_what_they_may_do(people: People) -> None:
+    number = water_connection(people).tracking_no
+    offers = {
+        name: detail(Api(getattr(people, name)), number)
+        for name in ("ayesha", "kamran", "sana", "tariq", "maryam")
+    }
+    actions = {name: sorted(a["action"] for a in d["actions"]) for name, d in offers.items()}
+    assert actions == {
+        "ayesha": [],
+        "kamran": ["forward", "reject", "return"],
+        "sana": [],
+        "tariq": ["forward", "reject", "return"],  # the head acts for the clerk
+        "maryam": [],
+    }
+    flags = {
+        name: (d["can_comment"], d["can_withdraw"], d["can_assign"]) for name, d in offers.items()
+    }
+    assert flags == {
+        "ayesha": (True, True, False),
+        "kamran": (True, False, False),
+        "sana": (True, False, False),
+        "tariq": (True, False, True),
+        "maryam": (False, False, False),
+    }
+    step = offers["ayesha"]["step"]
+    assert step["owner"]["code"] == "clerk" and step["overdue"] is False
+    assert step["name"] == {"en": "Scrutiny"} and step["assignee"] is None
+    assert {d["requirement"] for d in offers["ayesha"]["documents"]} == {"cnic_copy", "affidavit"}
+
+
+def test_withdraw_is_the_applicants_whatever_the_step(people: People) -> None:
+    application = water_connection(people)
+    path = f"/applications/{application.tracking_no}/actions"
+    body = {"action": "withdraw", "comment": "Moved house."}
+    withdrawn = Api(people.ayesha).post(path, body)
+    assert withdrawn.status_code == 200
+    assert (withdrawn.json()["state"], withdrawn.json()["category"]) == (
+        "withdrawn",
+        "closed_withdrawn",
+    )
+    assert withdrawn.json()["can_withdraw"] is False
+    event = Event.objects.filter(application=application).order_by("-pk").first()
+    assert event is not None
+    assert (event.kind, event.text, event.actor_role) == (
+        "application.withdrawn",
+        "Moved house.",
+        "citizen",
+    )
+
+
+def test_resubmit_names_the_citizens_way_back(people: People) -> None:
+    application = water_connection(people)
+    path = f"/applications/{application.tracking_no}/actions"
+    too_early = Api(people.ayesha).post(path, {"action": "resubmit"})
+    assert too_early.status_code == 422
+    assert too_early.json()["code"] == "unknown_action"
+    assert "not waiting for a correction" in too_early.json()["detail"]
+    Api(people.kamran).post(path, {"action": "return", "comment": "Sign the undertaking."})
+    back = Api(people.ayesha).post(
+        path, {"action": "resubmit", "documents": {"affidavit": upload(people.ayesha)}}
+    )
+    assert back.status_code == 200 and back.json()["state"] == "scrutiny"
+    event = application.events.order_by("-pk").first()
+    assert event is not None
+    assert (event.kind, event.action, event.data["documents"]) == (
+        "application.resubmitted",
+        "resubmit",
+        ["affidavit"],
+    )
+
+
+def test_documents_attached_first_count_for_the_step(people: People) -> None:
+    application = water_connection(people)
+    number = application.tracking_no
+    Api(people.kamran).post(f"/applications/{number}/actions", {"action": "forward"})
+    sana = Api(people.sana)
+    attached = sana.post(
+        f"/applications/{number}/documents",
+        {"documents": {"inspection_report": upload(people.sana)}},
+    )
+    assert attached.status_code == 201
+    assert (
+        attached.json()["kind"] == "documents.attached" and len(attached.json()["documents"]) == 1
+    )
+    assert detail(sana, number)["actions"][0]["documents_required"] == []
+    moved = sana.post(f"/applications/{number}/actions", {"action": "recommend"})
+    assert moved.status_code == 200 and moved.json()["state"] == "approval"
+    empty = sana.post(f"/applications/{number}/documents", {"documents": {}})
+    assert empty.status_code == 422 and "documents" in empty.json()["errors"]
+
+
+def test_an_action_may_assign_the_next_step_in_the_same_transaction(people: People) -> None:
+    application = water_connection(people)
+    path = f"/applications/{application.tracking_no}/actions"
+    by_clerk = Api(people.kamran).post(path, {"action": "forward", "assignee": people.sana.phone})
+    assert by_clerk.status_code == 403  # a clerk does not supervise the sub-engineer...
+    assert Application.objects.get(pk=application.pk).state == "scrutiny"  # ...so nothing moved
+    assert not application.events.filter(kind="step.action").exists()
+
+    by_head = Api(people.tariq).post(path, {"action": "forward", "assignee": people.sana.phone})
+    assert by_head.status_code == 200
+    assert by_head.json()["state"] == "site_inspection"
+    assert by_head.json()["step"]["assignee"] == "Sana Gul"
+    kinds = list(application.events.order_by("pk").values_list("kind", "actor_role"))
+    assert kinds[-2:] == [("step.action", "tmo"), ("step.assigned", "tmo")]
+    queue = Api(people.sana).get("/queue").json()
+    assert [(i["tracking_no"], i["assignee"]) for i in queue["items"]] == [
+        (application.tracking_no, "Sana Gul")
+    ]

@@ -1,0 +1,61 @@
+"""List endpoints run the same number of SQL queries for 5 applications as for 50.
+
+The queries: the bearer token, its last-used note, the caller's postings, the count, the page.
+"""
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import pytest
+
+from ocsc.cases.actions import submit_application
+from ocsc.catalog.models import Jurisdiction, Service
+from tests.api.conftest import Api
+from tests.personas import People
+
+NumQueries = Callable[[int], AbstractContextManager[object]]
+
+
+def complaints(people: People, count: int) -> None:
+    """`count` garbage complaints from Ayesha (the real action), each with the sub-engineer."""
+    service = Service.objects.get(organization__code="tma-mardan", code="garbage-complaint")
+    place = Jurisdiction.objects.get(code="kp-mardan-mardan-nc-1")
+    for n in range(count):
+        submit_application(
+            citizen=people.ayesha,
+            service=service,
+            jurisdiction=place,
+            data={"location": {"lat": 34.2, "lng": 72.04, "address": f"Street {n}"}},
+            channel="mobile",
+        )
+
+
+@pytest.mark.parametrize(
+    ("persona", "path", "queries"),
+    [
+        ("ayesha", "/applications", 5),  # her own
+        ("sana", "/applications", 5),  # her organization's
+        ("maryam", "/applications", 4),  # all: a monitor has no postings to read
+        ("sana", "/queue", 5),
+    ],
+)
+def test_a_list_costs_the_same_for_5_and_50(
+    people: People,
+    django_assert_num_queries: NumQueries,
+    persona: str,
+    path: str,
+    queries: int,
+) -> None:
+    complaints(people, 5)
+    caller = getattr(people, persona)
+    first, second = Api(caller), Api(caller)  # each token is noted as used on its first call
+    with django_assert_num_queries(queries):
+        five = first.get(path)
+    assert (five.status_code, five.json()["count"], len(five.json()["items"])) == (200, 5, 5)
+
+    complaints(people, 45)
+    with django_assert_num_queries(queries):
+        fifty = second.get(path, limit=50)
+    assert (fifty.status_code, fifty.json()["count"], len(fifty.json()["items"])) == (200, 50, 50)
+    item = fifty.json()["items"][0]
+    assert (item["step_name"] if path == "/queue" else item["step"]["name"]) == {"en": "Inspection"}
