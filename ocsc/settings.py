@@ -169,6 +169,9 @@ OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))
 OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
 OTP_MAX_PER_PHONE = int(os.environ.get("OTP_MAX_PER_PHONE", "3"))  # per 15 minutes
 OTP_MAX_PER_ADDRESS = int(os.environ.get("OTP_MAX_PER_ADDRESS", "20"))  # per hour
+PASSWORD_MAX_FAILURES = int(os.environ.get("PASSWORD_MAX_FAILURES", "10"))  # per 15 minutes
+# Proxies in front that append to X-Forwarded-For (nginx: 1). 0: use the peer address.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "ocsc.notify.sms.ConsoleGateway")
 

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from ocsc.accounts.identity import normalize_phone
-from ocsc.accounts.models import ApiToken, OneTimeCode, Posting, User
+from ocsc.accounts.models import ApiToken, OneTimeCode, PasswordFailure, Posting, User
 from ocsc.catalog.models import Jurisdiction, Organization, Role
 from ocsc.notify.sms import queue_sms
 
@@ -99,6 +100,26 @@ def verify_code(phone: str, code: str) -> User:
         otp.save(update_fields=["attempts"])
     left = settings.OTP_MAX_ATTEMPTS - otp.attempts
     raise SignInRefused("wrong_code", _("Wrong code: %(left)d tries left.") % {"left": left})
+
+
+def password_sign_in(phone: str, password: str, *, client_ip: str | None) -> User:
+    """An official's sign-in by password, refused after PASSWORD_MAX_FAILURES wrong tries
+    for the number within 15 minutes."""
+    phone = normalize_phone(phone)
+    since = timezone.now() - CODE_WINDOW
+    if PasswordFailure.objects.filter(phone=phone, created_at__gt=since).count() >= (
+        settings.PASSWORD_MAX_FAILURES
+    ):
+        raise SignInRefused(
+            "too_many_tries",
+            _("Too many wrong passwords: try again in 15 minutes."),
+            retry_after=int(CODE_WINDOW.total_seconds()),
+        )
+    user = authenticate(None, phone=phone, password=password)
+    if not isinstance(user, User):
+        PasswordFailure.objects.create(phone=phone, client_ip=client_ip)
+        raise SignInRefused("wrong_password", _("Wrong phone number or password."))
+    return user
 
 
 def _token_hash(key: str) -> str:

@@ -132,3 +132,17 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name}) of {self.user}"
+
+
+class PasswordFailure(models.Model):
+    """A wrong password, kept a while to slow down guessing."""
+
+    phone = models.CharField(max_length=16)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"failed password for {self.phone}"

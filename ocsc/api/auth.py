@@ -6,7 +6,6 @@ Also the sign-in endpoints: `/auth/otp`, `/auth/token`, `/auth/tokens`, and `/me
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -17,13 +16,14 @@ from ninja.utils import check_csrf
 
 from ocsc.accounts.access import active_postings
 from ocsc.accounts.actions import (
-    SignInRefused,
     issue_token,
+    password_sign_in,
     request_code,
     revoke_token,
     token_user,
     verify_code,
 )
+from ocsc.accounts.http import client_ip
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import ApiToken, User
 from ocsc.api.schemas import (
@@ -115,7 +115,7 @@ def _phone(raw: str, field: str = "phone") -> str:
 )
 def send_code(request: HttpRequest, payload: OtpIn) -> Status[DetailOut]:
     phone = _phone(payload.phone)
-    request_code(phone, client_ip=request.META.get("REMOTE_ADDR") or None)
+    request_code(phone, client_ip=client_ip(request))
     return Status(
         202, DetailOut(detail=_("A sign-in code was sent by SMS to %(phone)s.") % {"phone": phone})
     )
@@ -134,10 +134,7 @@ def sign_in(request: HttpRequest, payload: TokenIn) -> TokenOut:
     if payload.otp is not None:
         user = verify_code(phone, payload.otp)
     else:
-        found = authenticate(request, phone=phone, password=payload.password)
-        if not isinstance(found, User):
-            raise SignInRefused("wrong_password", _("Wrong phone number or password."))
-        user = found
+        user = password_sign_in(phone, payload.password or "", client_ip=client_ip(request))
     token, key = issue_token(user, name=payload.name)
     return TokenOut(
         token=key, prefix=token.prefix, expires_at=token.expires_at, user=user_out(user)

@@ -327,13 +327,12 @@ def take_action(
             "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
         )
     _check_comment(comment)
-    spec = clock.process.steps[step.state]
     errors: dict[str, str] = {}
     uploads = (
         _uploads(
             actor,
             documents or {},
-            allowed=set(spec.requires) or _all_codes(application),
+            allowed=_attachable(application, clock.process, roles),
             errors=errors,
         )
         if actor is not None
@@ -386,8 +385,17 @@ def take_action(
     return event
 
 
-def _all_codes(application: Application) -> set[str]:
-    return {r["code"] for r in application.service.requirements}
+def _attachable(application: Application, process: Process, roles: set[str]) -> set[str]:
+    """The requirement codes `roles` may attach now: those collected at submission, and the
+    current step's own `requires` only for those who may act on that step (so an applicant
+    cannot supply the inspection report an official must attach)."""
+    codes = {r["code"] for r in collected_at_submission(application.service, process)}
+    step = application.current_step
+    if step is not None:
+        spec = process.steps[step.state]
+        if spec.requires and chart_of(application).may_act(roles, step.owner_role):
+            codes |= set(spec.requires)
+    return codes
 
 
 def _check_comment(text: str) -> None:
@@ -521,7 +529,9 @@ def attach_documents(
     errors: dict[str, str] = {}
     if not documents:
         errors["documents"] = _("attach at least one document")
-    uploads = _uploads(actor, documents, allowed=_all_codes(application), errors=errors)
+    process = process_of(application.process)
+    allowed = _attachable(application, process, roles)
+    uploads = _uploads(actor, documents, allowed=allowed, errors=errors)
     if errors:
         raise InvalidInput(errors)
     owner = application.current_step.owner_role if application.current_step else ""

@@ -4,7 +4,7 @@ call one action or query, and render. Rules live in cases/accounts, never here."
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -16,7 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ocsc.accounts.actions import SignInRefused, request_code, verify_code
+from ocsc.accounts.actions import SignInRefused, password_sign_in, request_code, verify_code
+from ocsc.accounts.http import client_ip
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import Language, User
 from ocsc.cases import actions
@@ -40,7 +41,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 # Catalog --------------------------------------------------------------------------------
@@ -157,18 +158,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return _remember_language(request, redirect(context["next"]), user)
             elif stage == "password":
-                found = authenticate(
-                    request, username=phone, password=request.POST.get("password", "")
+                context["password"] = True
+                found = password_sign_in(
+                    phone, request.POST.get("password", ""), client_ip=_client_ip(request)
                 )
-                if found is None:
-                    context["error"] = _("Wrong phone number or password.")
-                    context["password"] = True
-                    return render(request, "portal/sign_in.html", context, status=422)
-                login(request, found)
+                login(request, found, backend="django.contrib.auth.backends.ModelBackend")
                 return _remember_language(request, redirect(context["next"]), found)
         except SignInRefused as exc:
             context["error"] = str(exc)
             context["code_sent"] = stage == "code"
+            context["password"] = stage == "password"
             status = 429 if exc.code == "too_many_codes" else 422
             return render(request, "portal/sign_in.html", context, status=status)
     context["password"] = request.GET.get("with") == "password"

@@ -141,3 +141,31 @@ def test_officials_are_created_and_posted_by_command(
         call_command("create_official", "03007654321", "--name", "Again")
     with pytest.raises(CommandError, match="not a Pakistani mobile number"):
         call_command("create_official", "12345", "--name", "Nobody")
+
+
+def test_wrong_passwords_are_counted_and_then_refused(mini_catalog: None) -> None:
+    from ocsc.accounts.actions import password_sign_in
+
+    User.objects.create_user("03007654321", "right-password-2026", name="Sana")
+    for _ in range(10):
+        with pytest.raises(SignInRefused) as refused:
+            password_sign_in("03007654321", "guess", client_ip="10.0.0.9")
+        assert refused.value.code == "wrong_password"
+    with pytest.raises(SignInRefused) as refused:
+        password_sign_in("03007654321", "right-password-2026", client_ip="10.0.0.9")
+    assert refused.value.code == "too_many_tries"
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert password_sign_in("03007654321", "right-password-2026", client_ip=None).name == "Sana"
+
+
+def test_the_client_address_behind_a_trusted_proxy(settings: pytest.FixtureRequest) -> None:
+    from django.test import RequestFactory
+
+    from ocsc.accounts.http import client_ip
+
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 39.40.41.42"
+    )
+    assert client_ip(request) == "127.0.0.1"
+    settings.TRUSTED_PROXY_HOPS = 1  # type: ignore[attr-defined]
+    assert client_ip(request) == "39.40.41.42"  # not the forged left end

@@ -302,3 +302,27 @@ def test_the_fee_step_carries_a_challan(people: People) -> None:
     }
     assert reread(application).category == "waiting_citizen"
     assert Event.objects.filter(application=application).count() == 4
+
+
+def test_only_those_who_act_on_a_step_supply_its_required_documents(people: People) -> None:
+    from ocsc.cases.actions import attach_documents
+
+    application = water_connection(people)
+    take_action(application, actor=people.kamran, action="forward")
+    application = reread(application)
+
+    with pytest.raises(InvalidInput) as raised:
+        attach_documents(
+            application, actor=people.ayesha, documents={"inspection_report": upload(people.ayesha)}
+        )
+    assert list(raised.value.errors) == ["documents.inspection_report"]
+    with pytest.raises(ActionRefused):
+        take_action(application, actor=people.sana, action="recommend")
+    # The applicant may still add a document of the kind asked for at submission.
+    attach_documents(
+        application, actor=people.ayesha, documents={"cnic_copy": upload(people.ayesha)}
+    )
+    attach_documents(
+        application, actor=people.sana, documents={"inspection_report": upload(people.sana)}
+    )
+    take_action(reread(application), actor=people.sana, action="recommend")
