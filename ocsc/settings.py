@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ocsc.notify",
     "ocsc.cases",
     "ocsc.portal",
+    "ocsc.live",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OCSC <no-reply@localh
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 UPLOAD_HOLD = timedelta(hours=24)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields; files stream to disk beyond this
+
+# Live timelines (Server-Sent Events): a stream ends after this many seconds and the client
+# reconnects; the database is polled this often for events from other processes.
+LIVE_STREAM_SECONDS = int(os.environ.get("LIVE_STREAM_SECONDS", "300"))
+LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "3"))
+LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "15"))
 
 # Sign-in by SMS code, and API tokens.
 OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))

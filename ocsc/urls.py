@@ -7,5 +7,6 @@ admin.site.site_title = "OCSC"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("ocsc.api.urls")),
+    path("live/", include("ocsc.live.urls")),
     path("", include("ocsc.portal.urls")),
 ]

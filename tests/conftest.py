@@ -49,10 +49,14 @@ def people(mini_catalog: None) -> "People":
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgresql` need concurrent connections, which the in-memory SQLite test
-    database cannot give: they run in the PostgreSQL pass of CI and are deselected here."""
+    """Browser tests run last. Tests marked `postgresql` need concurrent connections, which the
+    in-memory SQLite test database cannot give: they run in the PostgreSQL pass of CI and are
+    deselected here."""
     from django.db import connection
 
+    # Browser tests last: Playwright keeps an event loop in the main thread from its first
+    # use to the end of the session, and async_to_sync (tests/live) refuses to run beside it.
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
     if connection.vendor == "postgresql":
         return
     kept = [item for item in items if item.get_closest_marker("postgresql") is None]

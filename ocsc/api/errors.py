@@ -135,7 +135,7 @@ def respond(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse
                 api,
                 request,
                 401,
-                _("Sign in: send Authorization: Bearer <token>, or use the session."),
+                _("Sign in: send the header Authorization: Bearer TOKEN, or use the session."),
             )
         case HttpError():
             return error(api, request, exc.status_code, exc.message)

@@ -1,0 +1,338 @@
+"""Wakes the live streams when an Event commits.
+
+A stream registers a `Waiter` for its application and sleeps on it; whatever wakes the
+waiter, the stream then re-reads the log after the last event it sent (one query). Three
+paths wake waiters, so a stream never depends on one of them alone:
+
+- **in-process**: `cases` sends `event_committed` after commit, in whatever thread committed.
+  The handler finds the event's application and wakes its waiters, each on its own event loop
+  (`loop.call_soon_threadsafe`).
+- **PostgreSQL LISTEN/NOTIFY** (when the default database is PostgreSQL): the same handler
+  runs `pg_notify('ocsc_events', '<application id>:<event id>')` on the default connection,
+  and each event loop (one per ASGI process) holds one LISTEN connection, opened with its
+  first stream and closed when its last stream ends, which wakes the loop's waiters. Events
+  made on another app server, or by a worker, reach every server this way. A dropped
+  listener reconnects with backoff and then wakes all its streams once, since it may have
+  missed notifications meanwhile.
+- **the poll**: every `LIVE_POLL_SECONDS` each event loop runs one query for the count and
+  last id of the watched applications' events, and wakes the streams of those that changed.
+  It is how the worker's events (another process) reach an embedded SQLite server, and the
+  safety net when a listener is down.
+
+An idle stream costs no query; each process polls once per interval whatever the number of
+streams. Database work runs in worker threads whose connections are given back afterwards
+(`run_db`), so no waiting stream or background task holds a database connection.
+"""
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import batched
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import psycopg
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connection, connections
+from django.db.models import Count, Max
+
+from ocsc.cases.models import Event
+from ocsc.live import conf
+
+log = logging.getLogger(__name__)
+
+# How often an idle listener checks whether its loop still has streams (seconds).
+LISTEN_CHECK_SECONDS = 5.0
+# Reconnection backoff of a dropped listener (seconds).
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 30.0
+# How many locally announced event ids are remembered, to ignore their NOTIFY echo.
+ANNOUNCED_KEPT = 4096
+
+
+def _then_close[**P, T](fn: Callable[P, T]) -> Callable[P, T]:
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()  # as at the end of a request: honours CONN_MAX_AGE
+
+    return call
+
+
+async def run_db[**P, T](fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ORM code in a worker thread, then release its connection as a request would, so
+    that a stream waiting for minutes holds no database connection meanwhile."""
+    return await sync_to_async(_then_close(fn), thread_sensitive=False)(*args, **kwargs)
+
+
+def uses_notify() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
+def listen_params() -> dict[str, Any]:
+    """psycopg connection parameters of the default database (as Django connects to it)."""
+    params: dict[str, Any] = connections["default"].get_connection_params()
+    for django_only in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(django_only, None)
+    params.setdefault("connect_timeout", 10)
+    return params
+
+
+def event_marks(application_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(number of events, last event id) per application: changes with every new event, even
+    one committed after an event with a higher id."""
+    marks: dict[int, tuple[int, int]] = {}
+    for chunk in batched(application_ids, 500, strict=False):
+        rows = (
+            Event.objects.filter(application_id__in=chunk)
+            .order_by()
+            .values("application_id")
+            .annotate(count=Count("id"), last=Max("id"))
+            .values_list("application_id", "count", "last")
+        )
+        marks.update((application_id, (count, last)) for application_id, count, last in rows)
+    return marks
+
+
+class Waiter:
+    """One stream's wake-up call: set from any thread, awaited on the stream's event loop."""
+
+    def __init__(self, application_id: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.application_id = application_id
+        self.loop = loop
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Only in `self.loop`'s thread; from elsewhere: `loop.call_soon_threadsafe(wake)`."""
+        self._woken.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """Whether woken (since the last wait returned True) within `timeout` seconds."""
+        if not self._woken.is_set():
+            try:
+                async with asyncio.timeout(max(timeout, 0)):
+                    await self._woken.wait()
+            except TimeoutError:
+                return False
+        self._woken.clear()
+        return True
+
+
+@dataclass(eq=False)
+class LoopState:
+    """An event loop's background work: its poll and, on PostgreSQL, its listener."""
+
+    poller: asyncio.Task[None] | None = None
+    listener: asyncio.Task[None] | None = None
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
+    backend_pid: int | None = None  # the listening connection's, while it listens
+    marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+class Broker:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[int, set[Waiter]] = {}
+        self._loops: WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = WeakKeyDictionary()
+        self._announced: OrderedDict[int, None] = OrderedDict()
+
+    # Streams, on their event loop -------------------------------------------------------
+
+    def watch(self, application_id: int) -> Waiter:
+        """Register a waiter for the application; starts the loop's poll and listener."""
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(application_id, loop)
+        with self._lock:
+            self._waiters.setdefault(application_id, set()).add(waiter)
+        state = self.loop_state(loop)
+        # Background tasks start from an empty context: they must not inherit the request's
+        # (its thread-sensitive executor ends with the request).
+        if state.poller is None:
+            state.poller = loop.create_task(
+                self._poll(loop, state), name="ocsc-live-poll", context=contextvars.Context()
+            )
+        if state.listener is None and uses_notify():
+            state.listener = loop.create_task(
+                self._listen(loop, state), name="ocsc-live-listen", context=contextvars.Context()
+            )
+        return waiter
+
+    def release(self, waiter: Waiter) -> None:
+        with self._lock:
+            waiters = self._waiters.get(waiter.application_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[waiter.application_id]
+
+    def loop_state(self, loop: asyncio.AbstractEventLoop | None = None) -> LoopState:
+        loop = loop or asyncio.get_running_loop()
+        with self._lock:
+            state = self._loops.get(loop)
+            if state is None:
+                state = self._loops[loop] = LoopState()
+            return state
+
+    def watched(self, loop: asyncio.AbstractEventLoop | None = None) -> set[int]:
+        """The applications with waiters (on `loop`, or on any loop)."""
+        with self._lock:
+            return {
+                application_id
+                for application_id, waiters in self._waiters.items()
+                if loop is None or any(w.loop is loop for w in waiters)
+            }
+
+    # Waking -----------------------------------------------------------------------------
+
+    def wake(self, application_id: int) -> int:
+        """Wake the application's waiters on every loop, from any thread; how many."""
+        with self._lock:
+            waiters = list(self._waiters.get(application_id, ()))
+        for waiter in waiters:
+            try:
+                waiter.loop.call_soon_threadsafe(waiter.wake)
+            except RuntimeError:  # its loop has closed
+                self.release(waiter)
+        return len(waiters)
+
+    def _wake_here(self, loop: asyncio.AbstractEventLoop, application_id: int | None) -> None:
+        """Wake this loop's waiters (of one application, or all), in the loop's thread."""
+        with self._lock:
+            groups = (
+                list(self._waiters.values())
+                if application_id is None
+                else [self._waiters.get(application_id, set())]
+            )
+            waiters = [w for group in groups for w in group if w.loop is loop]
+        for waiter in waiters:
+            waiter.wake()
+
+    # The in-process path: cases' signal, in the thread that committed ----------------------
+
+    def on_event_committed(self, sender: object, event_id: int, **kwargs: object) -> None:
+        """Wake this process's streams of the event's application and, on PostgreSQL, tell
+        the other processes. Never raises: the action that committed has succeeded."""
+        try:
+            if uses_notify():
+                # Noted first: our own listener may hear the NOTIFY before it returns.
+                with self._lock:
+                    self._announced[event_id] = None
+                    while len(self._announced) > ANNOUNCED_KEPT:
+                        self._announced.popitem(last=False)
+                application_id = self._notify(event_id)
+            elif self.watched():
+                application_id = (
+                    Event.objects.filter(pk=event_id)
+                    .values_list("application_id", flat=True)
+                    .first()
+                )
+            else:
+                return  # nobody watches here (a worker, say): the servers' poll will see it
+        except Exception:
+            log.exception("live: could not announce event %s", event_id)
+            return
+        if application_id is not None:
+            self.wake(application_id)
+
+    def _notify(self, event_id: int) -> int | None:
+        """NOTIFY the event on the default connection; the event's application id."""
+        table = connection.ops.quote_name(Event._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT application_id, pg_notify(%s, application_id || ':' || id) "  # noqa: S608 - the model's table name
+                f"FROM {table} WHERE id = %s",
+                [conf.CHANNEL, event_id],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    # The poll: one query per loop and interval ---------------------------------------------
+
+    async def _poll(self, loop: asyncio.AbstractEventLoop, state: LoopState) -> None:
+        try:
+            while True:
+                await asyncio.sleep(conf.poll_seconds())
+                watched = self.watched(loop)
+                if not watched:
+                    return  # no await since the check: a new stream restarts the poll
+                try:
+                    marks = await run_db(event_marks, sorted(watched))
+                except Exception:
+                    log.warning("live: the poll failed", exc_info=True)
+                    continue
+                for application_id in watched:
+                    mark = marks.get(application_id, (0, 0))
+                    if state.marks.get(application_id) != mark:
+                        # A new watch (no mark yet) is woken too: its stream read the log
+                        # before this poll, and an event may have come in between.
+                        state.marks[application_id] = mark
+                        self._wake_here(loop, application_id)
+                for application_id in set(state.marks) - watched:
+                    del state.marks[application_id]
+        finally:
+            state.poller = None
+
+    # The PostgreSQL listener: one connection per loop ---------------------------------------
+
+    def _wanted(self, loop: asyncio.AbstractEventLoop, state: LoopState) -> bool:
+        """Whether the current task should go on listening for the loop. When the loop has no
+        stream left it gives up its place, with no await between the check and the return,
+        so that the next stream starts a new listener."""
+        if state.listener is not asyncio.current_task():
+            return False
+        if self.watched(loop):
+            return True
+        state.listener = None
+        return False
+
+    async def _listen(self, loop: asyncio.AbstractEventLoop, state: LoopState) -> None:
+        delay = RECONNECT_FIRST
+        try:
+            while self._wanted(loop, state):
+                try:
+                    async with await psycopg.AsyncConnection.connect(
+                        autocommit=True, **listen_params()
+                    ) as listening:
+                        await listening.execute(f"LISTEN {conf.CHANNEL}")
+                        state.backend_pid = listening.info.backend_pid
+                        state.listening.set()
+                        delay = RECONNECT_FIRST
+                        # Notifications sent while no one listened are lost: re-read once.
+                        self._wake_here(loop, None)
+                        while self._wanted(loop, state):
+                            async for note in listening.notifies(timeout=LISTEN_CHECK_SECONDS):
+                                self._on_notify(loop, note.payload)
+                except Exception:  # the connection dropped, or could not be made
+                    log.warning(
+                        "live: LISTEN connection lost; retry in %.1fs", delay, exc_info=True
+                    )
+                    if state.listener is asyncio.current_task():
+                        state.listening.clear()
+                        state.backend_pid = None
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RECONNECT_MAX)
+        finally:
+            if state.listener is asyncio.current_task():
+                state.listener = None
+            if state.listener is None:
+                state.listening.clear()
+                state.backend_pid = None
+
+    def _on_notify(self, loop: asyncio.AbstractEventLoop, payload: str) -> None:
+        application, _, event = payload.partition(":")
+        try:
+            application_id, event_id = int(application), int(event)
+        except ValueError:
+            log.warning("live: ignoring notification %r", payload)
+            return
+        with self._lock:
+            if event_id in self._announced:
+                return  # committed in this process: its streams were woken already
+        self._wake_here(loop, application_id)
+
+
+broker = Broker()
