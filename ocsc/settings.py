@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ocsc.notify",
     "ocsc.cases",
     "ocsc.portal",
+    "ocsc.insights",
     "ocsc.live",
 ]
 
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ocsc.portal.context.staff",
             ],
         },
     },

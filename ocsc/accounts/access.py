@@ -105,3 +105,55 @@ def visible_filter(user: User, *, prefix: str = "") -> Q:
             area &= Q(**{f"{prefix}jurisdiction__path__startswith": scope.area_path})
         condition |= area
     return condition
+
+
+def insight_organizations(user: User) -> list[int]:
+    """The organizations whose figures the user may read: all for monitors, and for heads
+    and supervisors (roles others report to) their own organizations."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    from ocsc.catalog.models import Organization
+
+    if is_reader(user):
+        return list(Organization.objects.values_list("pk", flat=True))
+    return list(
+        active_postings(user)
+        .filter(Q(role__head=True) | Q(role__reports__isnull=False))
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
+def is_official(user: User) -> bool:
+    """Holds an active posting: may open the staff workspace."""
+    return user.is_authenticated and user.is_active and bool(scopes(user))
+
+
+# Organization administration (the process page) ------------------------------------------
+
+
+def administers(user: User, *, organization_id: int) -> bool:
+    """Organization administrators: the head of the organization (an active posting in a role
+    with `head: true`) and superusers. They edit and publish the organization's processes."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return active_postings(user).filter(organization_id=organization_id, role__head=True).exists()
+
+
+def may_view_processes(user: User, *, organization_id: int) -> bool:
+    """The organization's administrators, and monitors, who read every organization's
+    processes and versions but publish nothing."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_reader(user) or administers(user, organization_id=organization_id)
+
+
+def process_organizations_filter(user: User) -> Q:
+    """A filter on organizations whose processes the user may view (see may_view_processes)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if is_reader(user):
+        return Q()
+    return Q(pk__in=active_postings(user).filter(role__head=True).values("organization_id"))

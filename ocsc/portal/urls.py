@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ocsc.portal import app, views
+from ocsc.portal import app, staff, views
 
 app_name = "portal"
 urlpatterns = [
@@ -21,7 +21,15 @@ urlpatterns = [
         views.document,
         name="document",
     ),
+    path("applications/<str:tracking_no>/watch/", staff.watch, name="watch"),
+    path("applications/<str:tracking_no>/assign/", views.assign_step, name="assign"),
     path("track/", views.track, name="track"),
+    path("staff/queue/", staff.queue, name="queue"),
+    path("staff/dashboard/", staff.dashboard, name="dashboard"),
+    path("staff/dashboard/<slug:org>/", staff.dashboard, name="dashboard_org"),
+    path("staff/applications/", staff.drill, name="drill"),
+    path("staff/board/", staff.board, name="board"),
+    path("organizations/<slug:org>/figures/", staff.public_figures, name="public_figures"),
     path("updates/", views.notifications, name="notifications"),
     path("manifest.webmanifest", app.manifest, name="manifest"),
     path("sw.js", app.service_worker, name="service_worker"),

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 from ocsc.accounts.actions import SignInRefused, password_sign_in, request_code, verify_code
 from ocsc.accounts.http import client_ip
 from ocsc.accounts.identity import normalize_phone
-from ocsc.accounts.models import Language, User
+from ocsc.accounts.models import Language, Posting, User
 from ocsc.cases import actions
-from ocsc.cases.access import NotAllowed, access_application, sees_internal
+from ocsc.cases.access import NotAllowed, access_application, chart_of, roles_of, sees_internal
 from ocsc.cases.actions import ApplicationChanged, collected_at_submission
 from ocsc.cases.files import FileRefused
 from ocsc.cases.formdata import InvalidInput
@@ -30,6 +30,7 @@ from ocsc.cases.queries import actions_for, citizen_applications, timeline
 from ocsc.catalog.models import Jurisdiction, Organization, Role, Service, label
 from ocsc.catalog.process import process_of, work_calendar
 from ocsc.catalog.queries import organizations_with_services
+from ocsc.insights.models import Watch
 from ocsc.portal.labels import action_label
 from ocsc.workflow import CITIZEN, ActionRefused
 
@@ -419,7 +420,10 @@ def _application_context(request: HttpRequest, application: Application) -> dict
         {"option": option, "label": action_label(option.action, option.label)}
         for option in actions_for(user, application)
     ]
+    watching = internal and Watch.objects.filter(user=user, application=application).exists()
     return {
+        "watching": watching,
+        "assignees": _assignees(user, application),
         "application": application,
         "events": events,
         "step": step,
@@ -448,6 +452,51 @@ def application_page(request: HttpRequest, tracking_no: str) -> HttpResponse:
     if request.GET.get("partial") == "timeline":
         return render(request, "portal/application.html#timeline", context)
     return render(request, "portal/application.html", context)
+
+
+def _assignees(user: User, application: Application) -> list[User]:
+    """Colleagues a supervisor may hand the current step to (none for others)."""
+    step = application.current_step
+    if step is None or step.owner_role == CITIZEN:
+        return []
+    if not any(
+        b in roles_of(user, application) for b in chart_of(application).chain(step.owner_role)
+    ):
+        return []
+    today = timezone.localdate()
+    postings = Posting.objects.filter(
+        organization_id=application.organization_id,
+        role__code=step.owner_role,
+        starts_on__lte=today,
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    path = application.jurisdiction.path
+    return sorted(
+        {
+            p.user
+            for p in postings.select_related("user", "jurisdiction")
+            if p.jurisdiction is None or path.startswith(p.jurisdiction.path)
+        },
+        key=lambda u: u.name,
+    )
+
+
+@login_required
+@require_POST
+def assign_step(request: HttpRequest, tracking_no: str) -> HttpResponseBase:
+    user = _user(request)
+    application = access_application(user, tracking_no)
+    assignee = User.objects.filter(pk=request.POST.get("user", "0") or "0").first()
+    try:
+        if assignee is None:
+            raise InvalidInput({"user": _("Choose a colleague.")})
+        actions.assign(application, actor=user, assignee=assignee)
+    except InvalidInput as exc:
+        return _act_error(request, application, "; ".join(exc.errors.values()), 422)
+    except (NotAllowed, ActionRefused) as exc:
+        return _act_error(request, application, str(exc), 403)
+    except ApplicationChanged as exc:
+        return _act_error(request, application, str(exc), 409)
+    return redirect("portal:application", application.tracking_no)
 
 
 @login_required

@@ -179,14 +179,15 @@ def _reachable(process: Process) -> set[str]:
     return seen
 
 
-def main_path(process: Process) -> list[str] | None:
-    """The shortest path (fewest steps, ties by spec order) from the start to a step whose
-    outcome is approved or resolved; None when there is none."""
+def main_path(process: Process, start: str | None = None) -> list[str] | None:
+    """The shortest path (fewest steps, ties by spec order) from the start (or `start`) to a
+    step whose outcome is approved or resolved; None when there is none."""
     steps = process.steps
-    if process.start not in steps:
+    origin = process.start if start is None else start
+    if origin not in steps:
         return None
-    parent: dict[str, str | None] = {process.start: None}
-    queue = deque([process.start])
+    parent: dict[str, str | None] = {origin: None}
+    queue = deque([origin])
     while queue:
         code = queue.popleft()
         if steps[code].outcome in _MAIN_OUTCOMES:

@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from ocsc.accounts.access import insight_organizations, is_official
+from ocsc.accounts.models import User
+
+
+def staff(request: HttpRequest) -> dict[str, Any]:
+    """Which staff pages the navigation offers, worked out only if a page asks."""
+    user = request.user
+    if not isinstance(user, User):
+        return {}
+    return {
+        "staff_nav": SimpleLazyObject(
+            lambda: {"queue": is_official(user), "insights": bool(insight_organizations(user))}
+        )
+    }
