@@ -178,6 +178,8 @@ OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))
 OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
 OTP_MAX_PER_PHONE = int(os.environ.get("OTP_MAX_PER_PHONE", "3"))  # per 15 minutes
 OTP_MAX_PER_ADDRESS = int(os.environ.get("OTP_MAX_PER_ADDRESS", "20"))  # per hour
+# Heads and administrators must use an authenticator app (two-factor) when this is on.
+REQUIRE_2FA_FOR_HEADS = env_bool("REQUIRE_2FA_FOR_HEADS", False)
 PASSWORD_MAX_FAILURES = int(os.environ.get("PASSWORD_MAX_FAILURES", "10"))  # per 15 minutes
 # Proxies in front that append to X-Forwarded-For (nginx: 1). 0: use the peer address.
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))

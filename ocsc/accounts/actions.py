@@ -12,8 +12,16 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from ocsc.accounts import totp
 from ocsc.accounts.identity import normalize_phone
-from ocsc.accounts.models import ApiToken, OneTimeCode, PasswordFailure, Posting, User
+from ocsc.accounts.models import (
+    ApiToken,
+    OneTimeCode,
+    PasswordFailure,
+    Posting,
+    TotpDevice,
+    User,
+)
 from ocsc.catalog.models import Jurisdiction, Organization, Role
 from ocsc.notify.sms import queue_sms
 
@@ -120,6 +128,46 @@ def password_sign_in(phone: str, password: str, *, client_ip: str | None) -> Use
         PasswordFailure.objects.create(phone=phone, client_ip=client_ip)
         raise SignInRefused("wrong_password", _("Wrong phone number or password."))
     return user
+
+
+def needs_second_factor(user: User) -> bool:
+    """Whether signing in takes an authenticator code: always once one is confirmed."""
+    return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def must_set_up_second_factor(user: User) -> bool:
+    """Heads and administrators without an authenticator, when REQUIRE_2FA_FOR_HEADS is on."""
+    if not settings.REQUIRE_2FA_FOR_HEADS or needs_second_factor(user):
+        return False
+    from ocsc.accounts.access import active_postings
+
+    return user.is_superuser or active_postings(user).filter(role__head=True).exists()
+
+
+@transaction.atomic
+def check_second_factor(user: User, code: str) -> None:
+    """Accept a current authenticator code once; SignInRefused otherwise."""
+    device = TotpDevice.objects.select_for_update().filter(user=user).first()
+    counter = (
+        totp.matching_counter(device.secret, code, timezone.now()) if device is not None else None
+    )
+    if device is None or counter is None or counter <= device.last_counter:
+        raise SignInRefused("wrong_code", _("Wrong authenticator code."))
+    device.last_counter = counter
+    if device.confirmed_at is None:
+        device.confirmed_at = timezone.now()
+    device.save(update_fields=["last_counter", "confirmed_at"])
+
+
+def start_second_factor(user: User) -> TotpDevice:
+    """A new, unconfirmed authenticator secret (replacing an unconfirmed one)."""
+    device, _created = TotpDevice.objects.get_or_create(
+        user=user, defaults={"secret": totp.new_secret()}
+    )
+    if device.confirmed_at is None and not _created:
+        device.secret = totp.new_secret()
+        device.save(update_fields=["secret"])
+    return device
 
 
 def _token_hash(key: str) -> str:

@@ -146,3 +146,15 @@ class PasswordFailure(models.Model):
 
     def __str__(self) -> str:
         return f"failed password for {self.phone}"
+
+
+class TotpDevice(models.Model):
+    """An authenticator app registered by an official for two-factor sign-in."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_counter = models.BigIntegerField(default=0, help_text="No code is accepted twice")
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user}"

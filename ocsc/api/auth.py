@@ -16,7 +16,9 @@ from ninja.utils import check_csrf
 
 from ocsc.accounts.access import active_postings
 from ocsc.accounts.actions import (
+    check_second_factor,
     issue_token,
+    needs_second_factor,
     password_sign_in,
     request_code,
     revoke_token,
@@ -135,6 +137,10 @@ def sign_in(request: HttpRequest, payload: TokenIn) -> TokenOut:
         user = verify_code(phone, payload.otp)
     else:
         user = password_sign_in(phone, payload.password or "", client_ip=client_ip(request))
+        if needs_second_factor(user):
+            if not payload.totp:
+                raise InvalidInput({"totp": _("this account also needs its authenticator code")})
+            check_second_factor(user, payload.totp)
     token, key = issue_token(user, name=payload.name)
     return TokenOut(
         token=key, prefix=token.prefix, expires_at=token.expires_at, user=user_out(user)

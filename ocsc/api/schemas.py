@@ -51,6 +51,9 @@ class TokenIn(Schema):
     phone: str = Field(max_length=32, examples=["03001234567"])
     otp: str | None = Field(None, max_length=12, description="The code sent by SMS (citizens)")
     password: str | None = Field(None, max_length=200, description="Officials' password")
+    totp: str | None = Field(
+        None, max_length=12, description="Authenticator code, for officials with two-factor on"
+    )
     name: str = Field("mobile app", max_length=100, description="What the token is for")
 
 

@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ocsc.accounts.access import insight_organizations, is_official
+from ocsc.accounts.actions import must_set_up_second_factor
 from ocsc.accounts.models import User
 from ocsc.cases.access import access_application
 from ocsc.cases.models import Application, Step
@@ -28,6 +30,13 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _gate(request: HttpRequest) -> HttpResponse | None:
+    """Heads and administrators set up two-factor sign-in first, when the setting asks."""
+    if must_set_up_second_factor(_user(request)):
+        return redirect(reverse("portal:second_factor") + f"?next={request.path}")
+    return None
+
+
 def _period(request: HttpRequest) -> tuple[int, figures.Period]:
     days = int(request.GET.get("days", "30")) if request.GET.get("days", "").isdigit() else 30
     days = days if days in PERIODS else 30
@@ -40,6 +49,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not is_official(user):
         raise Http404("No work queue: you hold no posting.")
+    if (gate := _gate(request)) is not None:
+        return gate
     now = timezone.now()
     steps: QuerySet[Step] = work_queue(user)
     chosen = {k: request.GET.get(k, "") for k in ("service", "step", "ward", "due")}
@@ -92,6 +103,8 @@ def dashboard(request: HttpRequest, org: str | None = None) -> HttpResponse:
     """The head's view of one organization, or, for a monitor, every organization side by
     side (choose one to see all its figures)."""
     organizations = _organizations(request, org)
+    if (gate := _gate(request)) is not None:
+        return gate
     days, period = _period(request)
     if org is None and len(organizations) > 1:
         rows = []

@@ -25,6 +25,7 @@ urlpatterns = [
     path("applications/<str:tracking_no>/assign/", views.assign_step, name="assign"),
     path("track/", views.track, name="track"),
     path("staff/queue/", staff.queue, name="queue"),
+    path("staff/two-factor/", views.second_factor, name="second_factor"),
     path("staff/dashboard/", staff.dashboard, name="dashboard"),
     path("staff/dashboard/<slug:org>/", staff.dashboard, name="dashboard_org"),
     path("staff/applications/", staff.drill, name="drill"),

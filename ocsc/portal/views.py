@@ -16,7 +16,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ocsc.accounts.actions import SignInRefused, password_sign_in, request_code, verify_code
+from ocsc.accounts import totp
+from ocsc.accounts.actions import (
+    SignInRefused,
+    check_second_factor,
+    must_set_up_second_factor,
+    needs_second_factor,
+    password_sign_in,
+    request_code,
+    start_second_factor,
+    verify_code,
+)
 from ocsc.accounts.http import client_ip
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import Language, Posting, User
@@ -163,16 +173,56 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 found = password_sign_in(
                     phone, request.POST.get("password", ""), client_ip=_client_ip(request)
                 )
-                login(request, found, backend="django.contrib.auth.backends.ModelBackend")
-                return _remember_language(request, redirect(context["next"]), found)
+                if needs_second_factor(found):
+                    request.session["pending_user"] = found.pk
+                    context.update(password=False, second_factor=True)
+                    return render(request, "portal/sign_in.html", context)
+                return _signed_in(request, found, context["next"])
+            elif stage == "totp":
+                context["second_factor"] = True
+                pending = User.objects.filter(pk=request.session.get("pending_user", 0)).first()
+                if pending is None or pending.phone != phone:
+                    raise SignInRefused("code_expired", _("Sign in with your password again."))
+                check_second_factor(pending, request.POST.get("code", ""))
+                del request.session["pending_user"]
+                return _signed_in(request, pending, context["next"])
         except SignInRefused as exc:
             context["error"] = str(exc)
             context["code_sent"] = stage == "code"
             context["password"] = stage == "password"
+            context["second_factor"] = stage == "totp"
             status = 429 if exc.code == "too_many_codes" else 422
             return render(request, "portal/sign_in.html", context, status=status)
     context["password"] = request.GET.get("with") == "password"
     return render(request, "portal/sign_in.html", context)
+
+
+def _signed_in(request: HttpRequest, user: User, target: str) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if must_set_up_second_factor(user):
+        target = reverse("portal:second_factor") + f"?next={target}"
+    return _remember_language(request, redirect(target), user)
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Register an authenticator app: show its secret, then confirm with a first code."""
+    user = _user(request)
+    context: dict[str, Any] = {"next": _next(request), "done": needs_second_factor(user)}
+    if request.method == "POST":
+        try:
+            check_second_factor(user, request.POST.get("code", ""))
+        except SignInRefused as exc:
+            context["error"] = str(exc)
+        else:
+            return redirect(context["next"])
+    if not context["done"]:
+        device = start_second_factor(user)
+        context["secret"] = device.secret
+        context["uri"] = totp.provisioning_uri(device.secret, user.phone)
+    return render(
+        request, "portal/second_factor.html", context, status=422 if "error" in context else 200
+    )
 
 
 def _remember_language(request: HttpRequest, response: HttpResponse, user: Any) -> HttpResponse:

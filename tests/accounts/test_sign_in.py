@@ -169,3 +169,11 @@ def test_the_client_address_behind_a_trusted_proxy(settings: pytest.FixtureReque
     assert client_ip(request) == "127.0.0.1"
     settings.TRUSTED_PROXY_HOPS = 1  # type: ignore[attr-defined]
     assert client_ip(request) == "39.40.41.42"  # not the forged left end
+
+
+def test_rfc_6238_codes() -> None:
+    from ocsc.accounts import totp
+
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # "12345678901234567890", the RFC's key
+    assert totp.code_at(secret, 59 // 30) == "287082"
+    assert totp.code_at(secret, 1111111109 // 30) == "081804"
