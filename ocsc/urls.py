@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("ocsc.api.urls")),
     path("live/", include("ocsc.live.urls")),
+    path("manage/", include("ocsc.catalog.urls")),
     path("", include("ocsc.portal.urls")),
 ]

@@ -11,7 +11,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ocsc.accounts.models import Posting, User
@@ -25,6 +25,8 @@ class Scope:
     organization_id: int
     role: str
     area_path: str | None
+    head: bool = False  # the role heads the organization
+    supervises: bool = False  # other roles report to it
 
     def covers(self, organization_id: int, jurisdiction_path: str) -> bool:
         return self.organization_id == organization_id and (
@@ -43,10 +45,17 @@ def scopes(user: User) -> list[Scope]:
     """The user's active postings, read once per user object (one query)."""
     cached: list[Scope] | None = getattr(user, "_ocsc_scopes", None)
     if cached is None:
-        rows = active_postings(user).values_list(
-            "organization_id", "role__code", "jurisdiction__path"
+        from ocsc.catalog.models import Role
+
+        reports = Role.objects.filter(reports_to=OuterRef("role_id"))
+        rows = (
+            active_postings(user)
+            .annotate(supervises=Exists(reports))
+            .values_list(
+                "organization_id", "role__code", "jurisdiction__path", "role__head", "supervises"
+            )
         )
-        cached = [Scope(org, role, path) for org, role, path in rows]
+        cached = [Scope(*row) for row in rows]
         user._ocsc_scopes = cached  # type: ignore[attr-defined]
     return cached
 
@@ -116,12 +125,20 @@ def insight_organizations(user: User) -> list[int]:
 
     if is_reader(user):
         return list(Organization.objects.values_list("pk", flat=True))
-    return list(
-        active_postings(user)
-        .filter(Q(role__head=True) | Q(role__reports__isnull=False))
-        .values_list("organization_id", flat=True)
-        .distinct()
-    )
+    return sorted({s.organization_id for s in scopes(user) if s.head or s.supervises})
+
+
+def staff_links(user: User) -> dict[str, bool]:
+    """Which staff pages to offer in the navigation, from the postings read once."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    found = scopes(user)
+    reader = is_reader(user)
+    return {
+        "queue": bool(found),
+        "insights": reader or any(s.head or s.supervises for s in found),
+        "processes": reader or any(s.head for s in found),
+    }
 
 
 def is_official(user: User) -> bool:
@@ -139,7 +156,7 @@ def administers(user: User, *, organization_id: int) -> bool:
         return False
     if user.is_superuser:
         return True
-    return active_postings(user).filter(organization_id=organization_id, role__head=True).exists()
+    return any(s.head and s.organization_id == organization_id for s in scopes(user))
 
 
 def may_view_processes(user: User, *, organization_id: int) -> bool:
@@ -156,4 +173,4 @@ def process_organizations_filter(user: User) -> Q:
         return Q(pk__in=[])
     if is_reader(user):
         return Q()
-    return Q(pk__in=active_postings(user).filter(role__head=True).values("organization_id"))
+    return Q(pk__in=[s.organization_id for s in scopes(user) if s.head])

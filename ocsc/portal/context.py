@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from ocsc.accounts.access import insight_organizations, is_official
+from ocsc.accounts.access import staff_links
 from ocsc.accounts.models import User
 
 
@@ -12,8 +12,4 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not isinstance(user, User):
         return {}
-    return {
-        "staff_nav": SimpleLazyObject(
-            lambda: {"queue": is_official(user), "insights": bool(insight_organizations(user))}
-        )
-    }
+    return {"staff_nav": SimpleLazyObject(lambda: staff_links(user))}

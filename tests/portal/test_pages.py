@@ -239,8 +239,8 @@ def test_my_applications_runs_the_same_queries_for_few_and_many(
     for _ in range(3):
         water_connection(people)
     client.get("/applications/")  # warm the session
-    # session, user, the page's rows, and the staff links of the navigation (postings, roles)
-    with django_assert_num_queries(5) as few:
+    # session, user, the page's rows, and the postings behind the navigation's staff links
+    with django_assert_num_queries(4) as few:
         client.get("/applications/")
     for _ in range(12):
         water_connection(people)
