@@ -31,6 +31,7 @@ demo: install
 serve:
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py run_timers & \
 	$(BIN)/uvicorn ocsc.asgi:application --host $(HOST) --port $(PORT) --no-access-log & \
 	wait
 
@@ -44,3 +45,11 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmark data (bench/README.md): `make bench-data APPLICATIONS=1000000 ARGS=--truncate`
+# fills the database DATABASES points at (var/ by default, or DATABASE_URL).
+.PHONY: bench-data
+bench-data: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python -m bench.generate --applications $(or $(APPLICATIONS),100000) $(ARGS)

@@ -184,7 +184,50 @@ PASSWORD_MAX_FAILURES = int(os.environ.get("PASSWORD_MAX_FAILURES", "10"))  # pe
 # Proxies in front that append to X-Forwarded-For (nginx: 1). 0: use the peer address.
 TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+
+# Notifications (docs/notify.md). SMS through a gateway: the console by default, or an
+# aggregator's HTTP API described by the SMS_HTTP_* settings.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "ocsc.notify.sms.ConsoleGateway")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_METHOD = os.environ.get("SMS_HTTP_METHOD", "POST")
+SMS_HTTP_PARAMS = os.environ.get(
+    "SMS_HTTP_PARAMS", "to={msisdn}&text={text}&unicode={unicode}&reference={reference}"
+)
+SMS_HTTP_JSON = env_bool("SMS_HTTP_JSON", False)
+SMS_HTTP_USERNAME = os.environ.get("SMS_HTTP_USERNAME", "")
+SMS_HTTP_PASSWORD = os.environ.get("SMS_HTTP_PASSWORD", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_HTTP_OK_MATCH = os.environ.get("SMS_HTTP_OK_MATCH", "")
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
+SMS_MAX_SEGMENTS = int(os.environ.get("SMS_MAX_SEGMENTS", "2"))
+SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+SMS_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("SMS_OUTBOX_MAX_AGE_SECONDS", "600"))
+# Web push to the installed app: `manage.py vapid_keys` makes the pair. Empty: no push.
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+PUSH_SERVICE_HOSTS = env_list(
+    "PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,push.services.mozilla.com,notify.windows.com,push.apple.com",
+)
+PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+PUSH_TTL_SECONDS = int(os.environ.get("PUSH_TTL_SECONDS", str(24 * 3600)))
+# Delivery: tries, and the wait after the n-th failure (base × 2^(n-1), up to the ceiling).
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))
+NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", str(6 * 3600)))
+# The timers (`manage.py run_timers`): how often they run, when an undispatched Event, an
+# unclaimed notification and an unfinished attempt count as lost, reminders' leads, and the
+# hour (local time) of the heads' daily digest.
+NOTIFY_TIMER_SECONDS = float(os.environ.get("NOTIFY_TIMER_SECONDS", "30"))
+NOTIFY_SWEEP_AFTER_SECONDS = float(os.environ.get("NOTIFY_SWEEP_AFTER_SECONDS", "10"))
+NOTIFY_LOST_AFTER_SECONDS = float(os.environ.get("NOTIFY_LOST_AFTER_SECONDS", "300"))
+NOTIFY_SEND_LEASE_SECONDS = float(os.environ.get("NOTIFY_SEND_LEASE_SECONDS", "120"))
+NOTIFY_REMINDER_LEAD_HOURS = float(os.environ.get("NOTIFY_REMINDER_LEAD_HOURS", "24"))
+NOTIFY_CITIZEN_REMINDER_LEAD_HOURS = float(
+    os.environ.get("NOTIFY_CITIZEN_REMINDER_LEAD_HOURS", "72")
+)
+NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "8"))
 
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (

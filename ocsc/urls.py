@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("ocsc.api.urls")),
     path("live/", include("ocsc.live.urls")),
+    path("", include("ocsc.notify.urls")),  # /sms/inbound, /push/subscription
     path("manage/", include("ocsc.catalog.urls")),
     path("", include("ocsc.portal.urls")),
 ]

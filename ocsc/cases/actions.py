@@ -41,6 +41,7 @@ from ocsc.workflow import (
     WorkCalendar,
     apply,
     category,
+    timeout_action,
 )
 
 COMMENT_LIMIT = 5000
@@ -583,3 +584,64 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
     )
     _announce(event)
     return event
+
+
+# The system: escalation and timeouts (run by the worker's timers) ----------------------
+
+
+@transaction.atomic
+def escalate_step(step: Step, *, level: int) -> Event | None:
+    """Record that an open organization's step is late enough to reach the `level`-th role
+    up its owner's chain (1: the owner's supervisor, … up to the head). Once per level: the
+    step's `escalation_level` rises from level - 1 by a conditional update, so a second
+    attempt (another worker, a rerun) writes nothing and returns None; so does a step that
+    was left meanwhile or a level above the head."""
+    application = Application.objects.select_related("organization").get(pk=step.application_id)
+    chain = chart_of(application).chain(step.owner_role)
+    if step.owner_role in ("", CITIZEN) or not 1 <= level <= len(chain):
+        return None
+    updated = Step.objects.filter(
+        pk=step.pk, left_at__isnull=True, escalation_level=level - 1
+    ).update(escalation_level=level)
+    if updated != 1:
+        return None
+    step.escalation_level = level
+    event = Event.objects.create(
+        application=application,
+        kind=Event.Kind.ESCALATED,
+        actor=None,
+        actor_role=SYSTEM,
+        step=step,
+        from_state=step.state,
+        to_state=step.state,
+        visibility=Event.Visibility.INTERNAL,
+        data={
+            "level": level,
+            "to_role": chain[level - 1],
+            "owner_role": step.owner_role,
+            "due_at": step.due_at.isoformat() if step.due_at else None,
+        },
+    )
+    _announce(event)
+    return event
+
+
+def time_out_step(step: Step) -> Event | None:
+    """The system takes a step's `timeout` action once its timeline has run out (an
+    application left uncorrected lapses). None when there is nothing to do: the step has no
+    timeout, is not yet due, or is no longer the current one (someone acted first)."""
+    application = Application.objects.select_related(
+        "organization", "process", "service", "jurisdiction", "current_step"
+    ).get(pk=step.application_id)
+    current = application.current_step
+    if current is None or current.pk != step.pk or current.left_at is not None:
+        return None
+    if current.due_at is None or current.due_at > timezone.now():
+        return None
+    action = timeout_action(process_of(application.process), current.state)
+    if action is None:
+        return None
+    try:
+        return take_action(application, actor=None, action=action)
+    except (ApplicationChanged, ActionRefused):
+        return None  # acted on meanwhile: the citizen resubmitted, or another worker was first

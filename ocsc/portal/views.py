@@ -254,12 +254,20 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    """Name, CNIC, language, e-mail, and how the person is told of news (notify's choices)."""
+    from django.conf import settings
+    from django.core.validators import validate_email
+
+    from ocsc.notify.actions import set_channels
+    from ocsc.notify.queries import channel_table, push_enabled, topics_for
+
     user = _user(request)
     errors: dict[str, str] = {}
     if request.method == "POST":
         name = request.POST.get("name", "").strip()[:150]
         cnic = request.POST.get("cnic", "").strip()
         language = request.POST.get("language", user.language)
+        email = request.POST.get("email", user.email).strip()
         if cnic:
             from ocsc.accounts.identity import normalize_cnic
 
@@ -269,14 +277,27 @@ def profile(request: HttpRequest) -> HttpResponse:
                 errors["cnic"] = exc.messages[0]
         if language not in Language.values:
             errors["language"] = _("Choose English, Urdu or Pashto.")
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = _("Write an e-mail address such as name@example.com.")
         if not errors:
-            user.name, user.cnic, user.language = name, cnic, language
-            user.save(update_fields=["name", "cnic", "language"])
+            user.name, user.cnic, user.language, user.email = name, cnic, language, email
+            user.save(update_fields=["name", "cnic", "language", "email"])
+            if "channels" in request.POST:  # the form's table of choices was sent
+                chosen = {t: request.POST.getlist(f"channels.{t}") for t in topics_for(user)}
+                set_channels(user, chosen)
             return _remember_language(request, redirect("portal:profile"), user)
     return render(
         request,
         "portal/profile.html",
-        {"errors": errors, "languages": Language.choices},
+        {
+            "errors": errors,
+            "languages": Language.choices,
+            "topics": channel_table(user),
+            "push_key": settings.VAPID_PUBLIC_KEY if push_enabled() else "",
+        },
         status=422 if errors else 200,
     )
 

@@ -1,5 +1,6 @@
-// e-TMA service worker: the shell from the cache, pages network-first with the last copy
-// kept for reading offline. Forms are kept and sent by app.js, not here.
+{% load static %}// e-TMA service worker: the shell from the cache, pages network-first with the last copy
+// kept for reading offline. Forms are kept and sent by app.js, not here. Push messages
+// (turned on from the profile page) are shown as notifications that open the application.
 const VERSION = "{{ version }}";
 const SHELL = [{% for url in shell %}"{{ url|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 const PAGES = "ocsc-pages";
@@ -35,5 +36,38 @@ self.addEventListener("fetch", (event) => {
       }
       return response;
     }).catch(() => caches.match(request).then((hit) => hit || caches.match("/offline/")))
+  );
+});
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "e-TMA", {
+      body: message.body || "",
+      tag: message.tag,
+      dir: "auto",
+      icon: "{% static 'portal/icon-192.png' %}",
+      badge: "{% static 'portal/icon-192.png' %}",
+      data: { url: message.url || "/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  const target = url.origin === self.location.origin ? url.href : new URL(url.pathname, self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (client.url === target && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(target);
+    })
   );
 });

@@ -1,0 +1,368 @@
+"""Every write of notify: notifications made from Events and timers, their delivery with
+retries, and what people choose.
+
+Delivery is idempotent by construction:
+
+- an Event is dispatched once: a conditional update sets its `dispatched_at` in the same
+  transaction that writes its notifications (under a row lock that others skip);
+- a notification exists once per recipient, channel and subject (a unique constraint);
+- a notification is sent by whoever claims it (status queued → sending, conditionally),
+  and its outcome is written only by that claim. A claim left by a worker that died is taken
+  back by the sweep after NOTIFY_SEND_LEASE_SECONDS and sent again with the same reference,
+  which a deduplicating gateway delivers only once.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from ocsc.accounts.models import User
+from ocsc.cases.models import Event
+from ocsc.notify import channels, rules
+from ocsc.notify.models import (
+    Channel,
+    DeliveryAttempt,
+    InboundSms,
+    Notification,
+    Preferences,
+    PushSubscription,
+    SmsMessage,
+)
+from ocsc.notify.queries import chosen_channels, push_enabled, push_subscribers
+from ocsc.notify.render import render
+from ocsc.notify.sms import queue_sms
+from ocsc.workflow import text as in_language
+
+log = logging.getLogger(__name__)
+
+
+# Making notifications -------------------------------------------------------------------
+
+
+@transaction.atomic
+def dispatch_event(event_id: int) -> int:
+    """Make the notifications of an Event and mark it dispatched, once; returns how many
+    were made (0 when it was dispatched already or is being dispatched elsewhere)."""
+    now = timezone.now()
+    mine = list(
+        Event.objects.select_for_update(skip_locked=True)
+        .filter(pk=event_id, dispatched_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if (
+        not mine
+        or Event.objects.filter(pk=event_id, dispatched_at=None).update(dispatched_at=now) != 1
+    ):
+        return 0
+    event = Event.objects.select_related(
+        "application__citizen",
+        "application__service",
+        "application__organization__calendar",
+        "application__jurisdiction",
+        "application__process",
+        "step__assignee",
+    ).get(pk=event_id)
+    return notify(rules.for_event(event), now=now)
+
+
+def notify(messages: Sequence[rules.Message], *, now: datetime | None = None) -> int:
+    """Write each message's notifications — in-app, and the channels the recipient chose
+    for its topic that can reach them — and queue their delivery after commit. A
+    notification that exists already is left alone. Returns how many were written."""
+    if not messages:
+        return 0
+    now = now or timezone.now()
+    recipients = [m.recipient for m in messages]
+    chosen = chosen_channels(recipients)
+    pushable = push_subscribers(recipients) if push_enabled() else set()
+    rows: list[Notification] = []
+    for message in messages:
+        recipient = message.recipient
+        link = _link(message)
+        values = _values(message, link)
+        for channel in dict.fromkeys([Channel.IN_APP, *chosen[recipient.pk][message.topic]]):
+            address = _address(recipient, channel, pushable)
+            if address is None:
+                continue
+            text = render(message.reason, channel, recipient.language, values)
+            in_app = channel == Channel.IN_APP
+            rows.append(
+                Notification(
+                    recipient=recipient,
+                    channel=channel,
+                    key=message.key,
+                    reason=message.reason,
+                    topic=message.topic,
+                    application=message.application,
+                    event=message.event,
+                    step=message.step,
+                    address=address,
+                    title=text.title,
+                    body=text.body,
+                    link=link,
+                    status=Notification.Status.SENT if in_app else Notification.Status.QUEUED,
+                    sent_at=now if in_app else None,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    made = Notification.objects.filter(uuid__in=[row.uuid for row in rows])
+    pending = list(made.filter(status=Notification.Status.QUEUED).values_list("pk", flat=True))
+    transaction.on_commit(partial(_enqueue_all, pending))
+    return made.count()
+
+
+def _link(message: rules.Message) -> str:
+    """The page the notification opens: the application, or the message's own."""
+    path = message.link
+    if not path and message.application is not None:
+        path = reverse("portal:application", args=[message.application.tracking_no])
+    return settings.SITE_URL + path if path.startswith("/") else path
+
+
+def _values(message: rules.Message, link: str) -> dict[str, str]:
+    """The message's values in the recipient's language."""
+    language = message.recipient.language
+    values = {
+        name: in_language(value, language) if isinstance(value, Mapping) else str(value)
+        for name, value in message.values.items()
+    }
+    values["name"] = message.recipient.name or message.recipient.phone
+    values["link"] = link
+    values["profile"] = settings.SITE_URL + reverse("portal:profile")
+    return values
+
+
+def _address(user: User, channel: str, pushable: set[int]) -> str | None:
+    """Where `channel` reaches `user`, or None when it cannot."""
+    if channel == Channel.SMS:
+        return user.phone or None
+    if channel == Channel.EMAIL:
+        return user.email or None
+    if channel == Channel.PUSH:
+        return "" if user.pk in pushable else None
+    return ""
+
+
+# Delivering -----------------------------------------------------------------------------
+
+
+def deliver(notification_id: int) -> str | None:
+    """One attempt at sending a queued notification that is due; returns its new status,
+    or None when it was not this caller's to send (sent, claimed elsewhere, not due)."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return None
+    notification = Notification.objects.get(pk=notification_id)
+    attempt = DeliveryAttempt.objects.create(
+        notification=notification,
+        number=DeliveryAttempt.objects.filter(notification=notification).count() + 1,
+        started_at=now,
+    )
+    fields: dict[str, Any]
+    try:
+        reference = channels.send(notification)
+    except channels.Undeliverable as exc:
+        error = str(exc)
+        fields = {"status": Notification.Status.FAILED, "error": error}
+    except Exception as exc:
+        error = str(exc) or exc.__class__.__name__
+        log.warning("notification %s (%s) failed: %s", notification.pk, notification.channel, error)
+        if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            fields = {"status": Notification.Status.FAILED, "error": error}
+        else:
+            fields = {
+                "status": Notification.Status.QUEUED,
+                "error": error,
+                "next_attempt_at": now + backoff(notification.attempts),
+            }
+    else:
+        error = ""
+        fields = {
+            "status": Notification.Status.SENT,
+            "error": "",
+            "reference": reference[:200],
+            "sent_at": timezone.now(),
+        }
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+        finished_at=timezone.now(), ok=not error, error=error
+    )
+    mine = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.SENDING, claimed_at=now
+    ).update(**fields)
+    if mine and fields["status"] == Notification.Status.QUEUED:
+        enqueue_delivery(notification.pk, at=fields["next_attempt_at"])
+    return str(fields["status"]) if mine else None
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failure: doubling, up to a ceiling."""
+    seconds = settings.NOTIFY_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.NOTIFY_RETRY_MAX_SECONDS))
+
+
+def enqueue_delivery(notification_id: int, *, at: datetime | None = None) -> None:
+    """Queue the delivery task (at `at` where the task backend can wait; else the sweep
+    picks the notification up when it is due)."""
+    from ocsc.notify.tasks import deliver_notification
+
+    task = deliver_notification
+    if at is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=at)
+    try:
+        task.enqueue(notification_id)
+    except Exception:
+        log.exception("could not queue notification %s; the sweep will", notification_id)
+
+
+def _enqueue_all(notification_ids: Iterable[int]) -> None:
+    for notification_id in notification_ids:
+        enqueue_delivery(notification_id)
+
+
+def resume_notification(notification_id: int, *, status: str, since: datetime) -> bool:
+    """Give a notification whose task was lost (queued, due since `since`) or whose sender
+    died mid-attempt (sending, claimed at `since`) back to the worker. Conditional on what the
+    sweep saw, so that of two sweeps one resumes it."""
+    now = timezone.now()
+    if status == Notification.Status.QUEUED:
+        changed = Notification.objects.filter(
+            pk=notification_id, status=status, next_attempt_at=since
+        ).update(next_attempt_at=now)
+    else:
+        in_doubt = "in doubt: the sender stopped during this attempt; sent again"
+        changed = Notification.objects.filter(
+            pk=notification_id, status=status, claimed_at=since
+        ).update(status=Notification.Status.QUEUED, next_attempt_at=now, error=in_doubt)
+        if changed:
+            DeliveryAttempt.objects.filter(
+                notification_id=notification_id, finished_at__isnull=True
+            ).update(finished_at=now, error=in_doubt)
+    if changed:
+        transaction.on_commit(partial(enqueue_delivery, notification_id))
+    return bool(changed)
+
+
+def retry_notifications(notification_ids: Iterable[int]) -> int:
+    """Try again notifications that gave up (the admin's retry button), with a fresh count
+    of attempts. Sent ones are never sent again."""
+    ids = list(notification_ids)
+    retried = list(
+        Notification.objects.filter(pk__in=ids, status=Notification.Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    Notification.objects.filter(pk__in=retried, status=Notification.Status.FAILED).update(
+        status=Notification.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(partial(_enqueue_all, retried))
+    return len(retried)
+
+
+def resume_sms(message_id: int, *, status: str, since: datetime | None) -> bool:
+    """The same for a one-off SMS (sign-in code, reply) whose task was lost."""
+    changed = SmsMessage.objects.filter(pk=message_id, status=status, claimed_at=since).update(
+        status=SmsMessage.Status.QUEUED, claimed_at=timezone.now()
+    )
+    if changed:
+        from ocsc.notify.sms import deliver_sms
+
+        transaction.on_commit(partial(deliver_sms.enqueue, message_id))
+    return bool(changed)
+
+
+# What people choose ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_channels(user: User, choices: Mapping[str, Iterable[str]]) -> Preferences:
+    """Keep the channels `user` chose per topic (unknown topics and channels are ignored;
+    in-app is always on and not stored)."""
+    allowed = set(rules.CHOOSABLE_CHANNELS)
+    clean = {
+        topic: sorted(set(chosen) & allowed)
+        for topic, chosen in choices.items()
+        if topic in rules.DEFAULT_CHANNELS
+    }
+    preferences, _ = Preferences.objects.update_or_create(
+        user=user, defaults={"channels": clean, "updated_at": timezone.now()}
+    )
+    return preferences
+
+
+def push_service_allowed(endpoint: str) -> bool:
+    """Whether `endpoint` belongs to a known push service (PUSH_SERVICE_HOSTS): the worker
+    posts to it, so it must not be any address a browser could name. An entry is a host
+    (https, that host or below it) or an exact origin such as http://127.0.0.1:8123."""
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    host = (parts.hostname or "").lower()
+    for allowed in settings.PUSH_SERVICE_HOSTS:
+        if "://" in allowed:
+            if origin == allowed.rstrip("/"):
+                return True
+        elif parts.scheme == "https" and (host == allowed or host.endswith("." + allowed)):
+            return True
+    return False
+
+
+@transaction.atomic
+def subscribe_push(
+    user: User, *, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> PushSubscription:
+    """Keep a browser's push subscription for `user` (a device changing hands moves).
+    Raises ValueError for an endpoint that is not a known push service's."""
+    if len(endpoint) > 1000 or not push_service_allowed(endpoint):
+        raise ValueError("This is not the address of a known push service.")
+    if not p256dh or not auth or len(p256dh) > 200 or len(auth) > 100:
+        raise ValueError("The subscription's keys are missing or too long.")
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]},
+    )
+    return subscription
+
+
+def unsubscribe_push(user: User, *, endpoint: str) -> int:
+    deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return deleted
+
+
+def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's in-app notifications read (all of them without ids)."""
+    unread = Notification.objects.filter(
+        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+    )
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())
+
+
+# SMS in ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def receive_sms(phone: str, text: str) -> SmsMessage:
+    """Answer a text: `STATUS <tracking number>` from the applicant's own number gets the
+    state, step and due date; anyone else, the same reply as for a number that does not
+    exist. `HELP` (or anything else) explains."""
+    from ocsc.notify.inbound import reply_to
+
+    reply = queue_sms(phone, reply_to(phone, text))
+    InboundSms.objects.create(phone=phone, text=text[:500], reply=reply)
+    return reply

@@ -1,0 +1,274 @@
+"""The periodic work that keeps processes moving and nothing lost (`manage.py run_timers`).
+
+Each timer is idempotent and safe to run in two processes at once: what it does is decided
+by conditional updates (an Event's `dispatched_at`, a Step's `escalation_level`, a
+notification's status) and unique constraints (one notification per recipient, channel and
+subject), never by the timer remembering what it did. Each works in bounded batches.
+
+- `sweep_events`: dispatch Events still undispatched a few seconds after they were written
+  (their process died before its reaction ran, or the queue lost the task);
+- `resume_deliveries`: give back to the worker notifications whose task was lost, and those
+  whose sender died mid-attempt (after a lease);
+- `remind_officials` / `remind_citizens`: before a step falls due, and before a citizen's
+  step times out;
+- `escalate_late_steps`: one level up the owner's chain each time a further step timeline
+  passes, up to the head;
+- `time_out_steps`: a citizen's step whose timeline ran out takes its timeout action;
+- `send_digests`: once a day, each head hears of the organization's overdue work.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from ocsc.cases.actions import escalate_step, time_out_step
+from ocsc.cases.models import Event, Step
+from ocsc.catalog.models import Organization, Role
+from ocsc.catalog.process import process_of, work_calendar
+from ocsc.notify import actions, rules
+from ocsc.notify.models import Notification, SmsMessage
+from ocsc.workflow import CITIZEN, RoleChart
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def _seconds(name: str) -> timedelta:
+    return timedelta(seconds=float(getattr(settings, name)))
+
+
+def sweep_events(now: datetime) -> int:
+    """Dispatch the Events left undispatched for NOTIFY_SWEEP_AFTER_SECONDS."""
+    waiting = Event.objects.filter(
+        dispatched_at__isnull=True, created_at__lte=now - _seconds("NOTIFY_SWEEP_AFTER_SECONDS")
+    ).order_by("created_at", "pk")
+    done = 0
+    for event_id in waiting.values_list("pk", flat=True)[:BATCH]:
+        try:
+            actions.dispatch_event(event_id)
+            done += 1
+        except Exception:
+            log.exception("dispatching event %s failed; the next sweep tries again", event_id)
+    return done
+
+
+def resume_deliveries(now: datetime) -> int:
+    """Notifications due for NOTIFY_LOST_AFTER_SECONDS that nobody claimed (their task was
+    lost), and those claimed longer ago than NOTIFY_SEND_LEASE_SECONDS (their sender died);
+    the same for one-off SMS younger than SMS_OUTBOX_MAX_AGE_SECONDS."""
+    resumed = 0
+    lost = Notification.objects.filter(
+        status=Notification.Status.QUEUED,
+        next_attempt_at__lte=now - _seconds("NOTIFY_LOST_AFTER_SECONDS"),
+    ).order_by("next_attempt_at")
+    for pk, since in lost.values_list("pk", "next_attempt_at")[:BATCH]:
+        resumed += actions.resume_notification(pk, status=Notification.Status.QUEUED, since=since)
+    stuck = Notification.objects.filter(
+        status=Notification.Status.SENDING,
+        claimed_at__lte=now - _seconds("NOTIFY_SEND_LEASE_SECONDS"),
+    ).order_by("claimed_at")
+    for pk, claimed in stuck.values_list("pk", "claimed_at")[:BATCH]:
+        if claimed is not None:
+            resumed += actions.resume_notification(
+                pk, status=Notification.Status.SENDING, since=claimed
+            )
+
+    fresh = SmsMessage.objects.filter(
+        created_at__gte=now - _seconds("SMS_OUTBOX_MAX_AGE_SECONDS"),
+        created_at__lte=now - _seconds("NOTIFY_LOST_AFTER_SECONDS"),
+    )
+    unclaimed = Q(claimed_at__isnull=True) | Q(
+        claimed_at__lte=now - _seconds("NOTIFY_LOST_AFTER_SECONDS")
+    )
+    one_off = fresh.filter(
+        Q(unclaimed, status=SmsMessage.Status.QUEUED)
+        | Q(
+            status=SmsMessage.Status.SENDING,
+            claimed_at__lte=now - _seconds("NOTIFY_SEND_LEASE_SECONDS"),
+        )
+    )
+    for pk, status, touched in one_off.values_list("pk", "status", "claimed_at")[:BATCH]:
+        resumed += actions.resume_sms(pk, status=status, since=touched)
+    return resumed
+
+
+def _already(reason: str) -> Exists:
+    return Exists(Notification.objects.filter(step=OuterRef("pk"), reason=reason))
+
+
+def _open_steps() -> QuerySet[Step]:
+    return Step.objects.filter(left_at__isnull=True, due_at__isnull=False).select_related(
+        "assignee",
+        "application__citizen",
+        "application__service",
+        "application__organization__calendar",
+        "application__jurisdiction",
+        "application__process",
+    )
+
+
+def remind_officials(now: datetime) -> int:
+    """Steps of organizations falling due within NOTIFY_REMINDER_LEAD_HOURS, once each.
+    A step opened already inside that window is not reminded: its officials just heard."""
+    lead = timedelta(hours=settings.NOTIFY_REMINDER_LEAD_HOURS)
+    steps = (
+        _open_steps()
+        .filter(due_at__gt=now, due_at__lte=now + lead, entered_at__lt=F("due_at") - lead)
+        .exclude(owner_role__in=["", CITIZEN])
+        .exclude(_already("reminder"))
+        .order_by("due_at")
+    )
+    return sum(actions.notify(rules.reminders(step), now=now) for step in steps[:BATCH])
+
+
+def remind_citizens(now: datetime) -> int:
+    """Citizens' steps with a timeout that runs out within NOTIFY_CITIZEN_REMINDER_LEAD_HOURS."""
+    lead = timedelta(hours=settings.NOTIFY_CITIZEN_REMINDER_LEAD_HOURS)
+    steps = (
+        _open_steps()
+        .filter(
+            owner_role=CITIZEN,
+            due_at__gt=now,
+            due_at__lte=now + lead,
+            entered_at__lt=F("due_at") - lead,
+        )
+        .exclude(_already("timeout_reminder"))
+        .order_by("due_at")
+    )
+    made = 0
+    for step in steps[:BATCH]:
+        spec = process_of(step.application.process).steps.get(step.state)
+        if spec is not None and spec.timeout is not None:
+            made += actions.notify(rules.reminders(step), now=now)
+    return made
+
+
+def escalation_due(step: Step, level: int) -> datetime | None:
+    """When a late step reaches escalation `level`: its due time for level 1, and one more
+    step timeline (on the organization's calendar) for each level above."""
+    spec = process_of(step.application.process).steps.get(step.state)
+    if step.due_at is None or spec is None or spec.sla is None:
+        return None
+    calendar = work_calendar(step.application.organization.calendar)
+    moment = step.due_at
+    for _ in range(level - 1):
+        moment = calendar.due_at(moment, spec.sla)
+    return moment
+
+
+def escalate_late_steps(now: datetime) -> int:
+    """Raise each late organization's step one level per passed step timeline, up to the
+    head; each level is an `step.escalated` Event (which notifies that level's role)."""
+    chains: dict[tuple[int, str], list[str]] = {}
+    charts: dict[int, dict[str, str | None]] = {}
+    for kind_id, code, boss in Role.objects.values_list("kind_id", "code", "reports_to__code"):
+        charts.setdefault(kind_id, {})[code] = boss
+    for kind_id, chart in charts.items():
+        for code in chart:
+            chains[(kind_id, code)] = RoleChart(reports_to=chart).chain(code)
+    climbable = [
+        Q(application__organization__kind_id=kind_id, owner_role=code, escalation_level__lt=len(c))
+        for (kind_id, code), c in chains.items()
+        if c
+    ]
+    if not climbable:
+        return 0
+    steps = (
+        _open_steps()
+        .filter(reduce(or_, climbable), due_at__lte=now)
+        .exclude(owner_role__in=["", CITIZEN])
+        .order_by("due_at")
+    )
+    made = 0
+    for step in steps[:BATCH]:
+        top = len(chains.get((step.application.organization.kind_id, step.owner_role), []))
+        level = step.escalation_level
+        while level < top:
+            due = escalation_due(step, level + 1)
+            if due is None or due > now:
+                break
+            if escalate_step(step, level=level + 1) is None:
+                break  # another worker did it, or the step was left meanwhile
+            level += 1
+            made += 1
+    return made
+
+
+def time_out_steps(now: datetime) -> int:
+    """Citizens' steps whose timeline ran out take their timeout action."""
+    steps = _open_steps().filter(owner_role=CITIZEN, due_at__lte=now).order_by("due_at")
+    made = 0
+    for step in steps[:BATCH]:
+        spec = process_of(step.application.process).steps.get(step.state)
+        if spec is not None and spec.timeout is not None and time_out_step(step) is not None:
+            made += 1
+    return made
+
+
+def send_digests(now: datetime) -> int:
+    """From NOTIFY_DIGEST_HOUR (local time) on, once a day per organization with overdue
+    work: its heads get the count and the longest-late tracking numbers."""
+    local = timezone.localtime(now)
+    if local.hour < settings.NOTIFY_DIGEST_HOUR:
+        return 0
+    day = local.date().isoformat()
+    late = (
+        Step.objects.filter(left_at__isnull=True, due_at__lt=now)
+        .exclude(owner_role__in=["", CITIZEN])
+        .exclude(application__category__in=["closed_ok", "closed_rejected", "closed_withdrawn"])
+    )
+    sent = Notification.objects.filter(
+        reason="digest", key__startswith="digest:", key__endswith=f":{day}"
+    ).values_list("key", flat=True)
+    done = set(sent)
+    made = 0
+    counts = (
+        late.values_list("application__organization_id")
+        .annotate(count=Count("pk"))
+        .order_by("application__organization_id")
+    )
+    names = dict(Organization.objects.values_list("pk", "name"))
+    for organization_id, count in counts:
+        if f"digest:{organization_id}:{day}" in done:
+            continue
+        longest = late.filter(application__organization_id=organization_id).order_by("due_at")
+        numbers = list(longest.values_list("application__tracking_no", flat=True)[:5])
+        messages = rules.digest(
+            organization_id,
+            day=day,
+            count=count,
+            late=numbers,
+            name=names.get(organization_id) or {},
+        )
+        made += actions.notify(messages, now=now)
+    return made
+
+
+TIMERS: list[tuple[str, Callable[[datetime], int]]] = [
+    ("dispatched", sweep_events),
+    ("resumed", resume_deliveries),
+    ("timed_out", time_out_steps),
+    ("escalated", escalate_late_steps),
+    ("reminded", remind_officials),
+    ("reminded_citizens", remind_citizens),
+    ("digests", send_digests),
+]
+
+
+def run_timers(now: datetime | None = None) -> dict[str, int]:
+    """Run every timer once; one that fails is logged and does not stop the others."""
+    results: dict[str, int] = {}
+    for name, timer in TIMERS:
+        try:
+            results[name] = timer(now if now is not None else timezone.now())
+        except Exception:
+            log.exception("the %s timer failed; it runs again next time", name)
+            results[name] = 0
+    return results

@@ -1,0 +1,330 @@
+"""The timers on a moving clock: reminders, escalation once per level, citizens' steps timing
+out, the heads' digest, and the sweeps that lose nothing."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from pytest_django.fixtures import Settings
+
+from ocsc.cases import actions as cases_actions
+from ocsc.cases.actions import take_action
+from ocsc.cases.models import Application, Event, Step
+from ocsc.notify.models import DeliveryAttempt, Notification
+from ocsc.notify.timers import run_timers
+from tests.notify.conftest import PKT, Run, told
+from tests.notify.gateways import FlakyGateway
+from tests.personas import People, water_connection
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=PKT)
+
+
+def reread(application: Application) -> Application:
+    return Application.objects.select_related(
+        "current_step", "organization", "service", "jurisdiction", "process"
+    ).get(pk=application.pk)
+
+
+def timers_at(moment: datetime, committed: Run, clock: time_machine.Traveller) -> dict[str, int]:
+    clock.move_to(moment)
+    result: dict[str, int] = committed(run_timers)
+    return result
+
+
+@pytest.fixture
+def at_site_inspection(people: People, committed: Run, clock: time_machine.Traveller) -> Step:
+    """Mon 7 Dec 09:00: submitted and forwarded at once; the sub-engineer's site inspection
+    (3 working days) falls due Thu 10 Dec 09:00."""
+    application = committed(water_connection, people)
+    committed(take_action, reread(application), actor=people.kamran, action="forward")
+    Notification.objects.all().delete()
+    step = Step.objects.get(application=application, state="site_inspection")
+    assert step.due_at == at(10)
+    return step
+
+
+def escalations() -> list[tuple[int, str]]:
+    return [
+        (e.data["level"], e.data["to_role"])
+        for e in Event.objects.filter(kind="step.escalated").order_by("pk")
+    ]
+
+
+def test_a_late_step_escalates_once_per_level_up_to_the_head(
+    at_site_inspection: Step, committed: Run, clock: time_machine.Traveller
+) -> None:
+    timers_at(at(10, 8, 59), committed, clock)
+    assert escalations() == []
+
+    timers_at(at(10), committed, clock)  # due: to the sub-engineer's supervisor
+    timers_at(at(10), committed, clock)  # the timer runs again: nothing more
+    timers_at(at(14, 17), committed, clock)
+    assert escalations() == [(1, "to_infra")]
+    assert told(reason="escalated") == {
+        ("Imran", "in_app", "escalated"),
+        ("Imran", "sms", "escalated"),
+    }
+    sms = Notification.objects.get(reason="escalated", channel="sms")
+    assert sms.body == (
+        "MDN-26-000001: Site inspection (Sub-Engineer) is late since 10-12-2026. "
+        "Escalated to you, level 1."
+    )
+
+    timers_at(at(15), committed, clock)  # one more step timeline (3 working days): the head
+    timers_at(at(15), committed, clock)
+    timers_at(at(31), committed, clock)  # nobody above the head
+    assert escalations() == [(1, "to_infra"), (2, "tmo")]
+    assert told(reason="escalated") >= {("Tariq", "sms", "escalated")}
+    at_site_inspection.refresh_from_db()
+    assert at_site_inspection.escalation_level == 2
+    escalated = Event.objects.filter(kind="step.escalated")
+    assert {(e.visibility, e.actor_id, e.actor_role) for e in escalated} == {
+        ("internal", None, "system")
+    }
+    assert not Notification.objects.filter(recipient__name="Ayesha Khan").exists()
+
+
+def test_a_worker_back_after_days_climbs_every_level_passed_in_order(
+    at_site_inspection: Step, committed: Run, clock: time_machine.Traveller
+) -> None:
+    timers_at(at(16), committed, clock)
+
+    assert escalations() == [(1, "to_infra"), (2, "tmo")]
+
+
+def test_officials_are_reminded_once_before_a_step_falls_due(
+    at_site_inspection: Step, committed: Run, clock: time_machine.Traveller
+) -> None:
+    timers_at(at(9, 8, 59), committed, clock)  # more than a day before: not yet
+    assert told() == set()
+
+    timers_at(at(9, 10), committed, clock)
+    timers_at(at(9, 11), committed, clock)
+
+    assert told() == {("Sana", "in_app", "reminder")}
+    assert Notification.objects.get().body == (
+        "MDN-26-000001: reminder, Site inspection falls due 10-12-2026."
+    )
+
+
+def test_a_step_opened_inside_the_reminder_window_is_not_reminded(
+    people: People, committed: Run, clock: time_machine.Traveller, settings: Settings
+) -> None:
+    settings.NOTIFY_REMINDER_LEAD_HOURS = 72  # longer than the clerk's 2 days
+    committed(water_connection, people)
+    Notification.objects.all().delete()
+
+    timers_at(at(8), committed, clock)
+
+    assert told() == set()
+
+
+@pytest.fixture
+def returned(people: People, committed: Run, clock: time_machine.Traveller) -> Application:
+    """Mon 7 Dec 09:00: returned for correction; the citizen has 10 working days, until
+    Mon 21 Dec 09:00, before the application lapses."""
+    application = committed(water_connection, people)
+    committed(
+        take_action, reread(application), actor=people.kamran, action="return", comment="Sign it."
+    )
+    Notification.objects.all().delete()
+    assert reread(application).current_step.due_at == at(21)  # type: ignore[union-attr]
+    return application
+
+
+def test_a_citizen_step_times_out_after_a_reminder_and_the_application_lapses(
+    returned: Application, committed: Run, clock: time_machine.Traveller
+) -> None:
+    timers_at(at(18, 8), committed, clock)  # more than 72 hours before
+    assert told() == set()
+
+    timers_at(at(18, 10), committed, clock)
+    timers_at(at(18, 11), committed, clock)
+    assert told() == {
+        ("Ayesha", "in_app", "timeout_reminder"),
+        ("Ayesha", "sms", "timeout_reminder"),
+    }
+    assert Notification.objects.get(channel="sms").body == (
+        "MDN-26-000001: 21-12-2026 تک جواب دیں، ورنہ درخواست بند ہوگی"
+    )
+
+    timers_at(at(21, 8, 59), committed, clock)
+    assert reread(returned).state == "correction"
+    timers_at(at(21), committed, clock)
+    timers_at(at(21), committed, clock)
+
+    application = reread(returned)
+    assert (application.state, application.category, application.outcome) == (
+        "lapsed",
+        "closed_withdrawn",
+        "withdrawn",
+    )
+    assert application.closed_at == at(21)
+    lapse = Event.objects.filter(application=application).order_by("-pk").first()
+    assert lapse is not None
+    assert (lapse.kind, lapse.action, lapse.actor, lapse.actor_role) == (
+        "step.action",
+        "lapse",
+        None,
+        "system",
+    )
+    assert (lapse.from_state, lapse.to_state, lapse.visibility) == (
+        "correction",
+        "lapsed",
+        "public",
+    )
+    assert Event.objects.filter(application=application, action="lapse").count() == 1
+    assert told(reason="closed") == {("Ayesha", "in_app", "closed"), ("Ayesha", "sms", "closed")}
+    correction = Step.objects.get(application=application, state="correction")
+    assert correction.left_at == at(21)
+
+
+def test_a_correction_in_time_stops_the_timeout(
+    people: People, returned: Application, committed: Run, clock: time_machine.Traveller
+) -> None:
+    clock.move_to(at(18))
+    committed(cases_actions.resubmit, reread(returned), actor=people.ayesha, comment="Signed.")
+
+    timers_at(at(22), committed, clock)
+
+    assert reread(returned).state == "scrutiny"
+    assert not Event.objects.filter(action="lapse").exists()
+
+
+def test_the_head_gets_one_digest_a_day_of_overdue_work(
+    at_site_inspection: Step, committed: Run, clock: time_machine.Traveller
+) -> None:
+    timers_at(at(10, 7), committed, clock)  # late, but before the digest hour (8)
+    assert told(reason="digest") == set()
+
+    timers_at(at(10, 10), committed, clock)
+    timers_at(at(10, 15), committed, clock)
+    assert told(reason="digest") == {("Tariq", "in_app", "digest")}
+    digest = Notification.objects.get(reason="digest")
+    assert (digest.title, digest.body) == (
+        "Overdue work: 1",
+        "TMA Mardan: 1 steps are overdue. Longest late: MDN-26-000001",
+    )
+
+    timers_at(at(11, 10), committed, clock)
+    assert Notification.objects.filter(reason="digest").count() == 2  # the next day's
+
+
+def test_an_event_whose_dispatch_was_lost_is_swept_up(
+    people: People,
+    committed: Run,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cases_actions, "announce", lambda event_id: None)  # the process died
+    committed(water_connection, people)
+    assert told() == set()
+
+    timers_at(at(7, 9, 0) + timedelta(seconds=5), committed, clock)
+    assert told() == set()  # the reaction may still be on its way
+
+    timers_at(at(7, 9, 0) + timedelta(seconds=11), committed, clock)
+    assert told() == {
+        ("Ayesha", "in_app", "submitted"),
+        ("Ayesha", "sms", "submitted"),
+        ("Kamran", "in_app", "work"),
+    }
+    assert Notification.objects.get(channel="sms").status == "sent"
+    assert Event.objects.get().dispatched_at is not None
+
+
+def test_failed_sends_back_off_exponentially_then_give_up_and_can_be_retried(
+    people: People, committed: Run, clock: time_machine.Traveller, settings: Settings
+) -> None:
+    from ocsc.notify.actions import retry_notifications
+
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    settings.NOTIFY_LOST_AFTER_SECONDS = 0  # tasks run at once here: the sweep is the retry
+    FlakyGateway.down, FlakyGateway.sent = True, []
+    committed(water_connection, people)
+    sms = Notification.objects.get(channel="sms")
+    while sms.status == "queued":
+        timers_at(sms.next_attempt_at, committed, clock)
+        sms.refresh_from_db()
+
+    assert (sms.status, sms.attempts) == ("failed", 6)
+    starts = [a.started_at for a in DeliveryAttempt.objects.filter(notification=sms)]
+    gaps = [
+        (later - earlier).total_seconds()
+        for earlier, later in zip(starts, starts[1:], strict=False)
+    ]
+    assert gaps == [60, 120, 240, 480, 960]
+    attempts = DeliveryAttempt.objects.filter(notification=sms)
+    assert [(a.number, a.ok, a.error) for a in attempts] == [
+        (n, False, "the aggregator is down") for n in range(1, 7)
+    ]
+    assert FlakyGateway.sent == []
+
+    FlakyGateway.down = False
+    committed(retry_notifications, [sms.pk])
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts, sms.reference) == ("sent", 1, "flaky: ok-1")
+    assert FlakyGateway.sent == [("+923001111111", sms.body, str(sms.uuid))]
+    committed(retry_notifications, [sms.pk])  # sent: never sent again
+    timers_at(at(7, 12), committed, clock)
+    assert len(FlakyGateway.sent) == 1
+
+
+def test_a_sender_that_died_mid_attempt_is_taken_back_after_its_lease_and_sent_once(
+    people: People,
+    committed: Run,
+    clock: time_machine.Traveller,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocsc.notify import channels
+
+    def die(notification: Notification) -> str:
+        raise SystemExit("the worker was stopped")  # not an error: the process ends
+
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    FlakyGateway.down, FlakyGateway.sent = False, []
+    with monkeypatch.context() as patch:
+        patch.setattr(channels, "send", die)
+        committed(water_connection, people)
+    sms = Notification.objects.get(channel="sms")
+    assert (sms.status, sms.attempts) == ("sending", 1)
+
+    timers_at(at(7, 9, 1), committed, clock)  # within the lease: perhaps still sending
+    assert FlakyGateway.sent == []
+    timers_at(at(7, 9, 3), committed, clock)
+    timers_at(at(7, 9, 5), committed, clock)
+
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts) == ("sent", 2)
+    assert FlakyGateway.sent == [("+923001111111", sms.body, str(sms.uuid))]
+    attempts = [(a.number, a.ok, a.error[:8]) for a in sms.delivery_attempts.all()]
+    assert attempts == [(1, False, "in doubt"), (2, True, "")]
+
+
+def test_the_timer_command_runs_every_timer_once_and_says_what_it_did(
+    people: People,
+    committed: Run,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from django.core.management import call_command
+
+    monkeypatch.setattr(cases_actions, "announce", lambda event_id: None)
+    committed(water_connection, people)
+    clock.shift(timedelta(minutes=1))
+
+    committed(call_command, "run_timers", "--once")
+    committed(call_command, "run_timers", "--once", verbosity=2)
+
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("timers:")] == [
+        "timers: dispatched 1",
+        "timers: nothing to do",
+    ]
+    assert "[SMS to +923001111111] آپ کی درخواست موصول ہو گئی ہے۔ ٹریکنگ نمبر: MDN-26-000001" in out
