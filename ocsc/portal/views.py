@@ -41,6 +41,8 @@ from ocsc.catalog.models import Jurisdiction, Organization, Role, Service, label
 from ocsc.catalog.process import process_of, work_calendar
 from ocsc.catalog.queries import organizations_with_services
 from ocsc.insights.models import Watch
+from ocsc.notify.actions import mark_read
+from ocsc.notify.queries import inbox
 from ocsc.portal.labels import action_label
 from ocsc.workflow import CITIZEN, ActionRefused
 
@@ -685,12 +687,8 @@ def track(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """What happened on the user's applications, newest first (public events by others)."""
+    """The user's in-app notifications, newest first; opening the list marks them read."""
     user = _user(request)
-    events = (
-        Event.objects.filter(application__citizen=user, visibility=Event.Visibility.PUBLIC)
-        .exclude(actor=user)
-        .select_related("application__service", "actor")
-        .order_by("-pk")[:50]
-    )
-    return render(request, "portal/notifications.html", {"events": events})
+    items = list(inbox(user)[:50])
+    mark_read(user, [item.pk for item in items if item.read_at is None])
+    return render(request, "portal/notifications.html", {"items": items})

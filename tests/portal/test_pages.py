@@ -1,6 +1,7 @@
 """The citizen pages: who may see them, what they show, and the whole apply journey."""
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -249,13 +250,20 @@ def test_my_applications_runs_the_same_queries_for_few_and_many(
     assert page.count("MDN-26-") == 15 * 2  # the link text and the number
 
 
-def test_updates_list_what_others_did(people: People) -> None:
-    application = water_connection(people)
-    take_action(application, actor=people.kamran, action="return", comment="Blurred CNIC copy")
+def test_updates_list_the_in_app_notifications_and_mark_them_read(
+    people: People, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        application = water_connection(people)
+    with django_capture_on_commit_callbacks(execute=True):
+        take_action(application, actor=people.kamran, action="return", comment="Blurred CNIC copy")
+    client = signed_in(people.ayesha)
 
-    page = signed_in(people.ayesha).get("/updates/").content.decode()
+    page = client.get("/updates/").content.decode()
 
-    assert "Blurred CNIC copy" in page and "Return for correction" in page
+    assert "Blurred CNIC copy" in page and application.tracking_no in page
+    assert page.count("list-group-item-info") == 2  # the receipt and the return, both new
+    assert "list-group-item-info" not in client.get("/updates/").content.decode()
 
 
 def test_the_language_switch_is_remembered(people: People) -> None:
