@@ -67,6 +67,7 @@ class Application(models.Model):
             models.Index(fields=["citizen", "-submitted_at"]),
             models.Index(fields=["organization", "category", "-submitted_at"]),
             models.Index(fields=["organization", "-submitted_at"]),
+            models.Index(fields=["organization", "closed_at"], name="application_closed"),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +105,7 @@ class Step(models.Model):
                 fields=["owner_role", "due_at"], name="open_step_queue", condition=Q(left_at=None)
             ),
             models.Index(fields=["due_at"], name="open_step_due", condition=Q(left_at=None)),
+            models.Index(fields=["left_at"], name="step_left"),
         ]
 
     def __str__(self) -> str:

@@ -88,23 +88,29 @@ def headline(organizations: Iterable[int], period: Period) -> list[ServiceFigure
         pk: ServiceFigures(pk, s.organization_id, s.code, s.name) for pk, s in services.items()
     }
     apps = Application.objects.filter(organization_id__in=orgs)
-    for row in (
-        apps.values("service_id")
+    # Three narrow queries, each on an index, rather than one pass over every application.
+    received = (
+        apps.filter(submitted_at__gte=period.start, submitted_at__lt=period.end)
+        .values("service_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("service_id", "n")
+    )
+    for service_id, n in received:
+        if service_id in figures:
+            figures[service_id].received = n
+    for service_id, n_open, n_overdue in (
+        apps.filter(category__in=OPEN)
+        .values("service_id")
         .annotate(
-            received=Count(
-                "pk", filter=Q(submitted_at__gte=period.start, submitted_at__lt=period.end)
-            ),
-            open=Count("pk", filter=Q(category__in=OPEN)),
-            overdue=Count(
-                "pk",
-                filter=Q(category="open", current_step__due_at__lt=now),
-            ),
+            n=Count("pk"),
+            late=Count("pk", filter=Q(category="open", current_step__due_at__lt=now)),
         )
         .order_by()
+        .values_list("service_id", "n", "late")
     ):
-        item = figures.get(row["service_id"])
-        if item is not None:
-            item.received, item.open, item.overdue = row["received"], row["open"], row["overdue"]
+        if service_id in figures:
+            figures[service_id].open, figures[service_id].overdue = n_open, n_overdue
     durations: dict[int, list[float]] = defaultdict(list)
     calendars: dict[int, WorkCalendar] = {}
     for service_id, submitted, closed, due in apps.filter(
