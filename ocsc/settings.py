@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ocsc.catalog",
     "ocsc.notify",
     "ocsc.cases",
+    "ocsc.clients",
     "ocsc.portal",
     "ocsc.insights",
     "ocsc.live",

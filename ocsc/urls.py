@@ -7,6 +7,7 @@ admin.site.site_title = "OCSC"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("ocsc.api.urls")),
+    path("open311/v2/", include("ocsc.api.open311.urls")),
     path("live/", include("ocsc.live.urls")),
     path("", include("ocsc.notify.urls")),  # /sms/inbound, /push/subscription
     path("manage/", include("ocsc.catalog.urls")),

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, HttpError
-from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.utils import check_csrf
 
 from ocsc.accounts.access import active_postings
@@ -39,6 +39,8 @@ from ocsc.api.schemas import (
     UserOut,
 )
 from ocsc.cases.formdata import InvalidInput
+from ocsc.clients.actions import use_key
+from ocsc.clients.models import ApiKey
 
 
 class BearerToken(HttpBearer):
@@ -51,6 +53,21 @@ class BearerToken(HttpBearer):
         api_token, user = found
         request.api_token = api_token  # type: ignore[attr-defined]
         return user
+
+
+class ClientKey(APIKeyHeader):
+    """`X-API-Key: <key>`, optional: a third-party client's key (docs/open311.md). Without
+    it the endpoint is open to all; with it, the request counts against the key's limit
+    (429 past it) and marks the key used, and an unknown or revoked key is refused (401)."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | bool:
+        if not key:
+            return True  # anonymous: the public catalog needs no key
+        found = use_key(key)
+        request.api_key = found  # type: ignore[attr-defined]
+        return found
 
 
 class CsrfFailed(HttpError):

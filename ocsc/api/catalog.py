@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from ocsc.api.auth import ClientKey
 from ocsc.api.present import default_label, role_name, step_name
 from ocsc.api.schemas import (
     ErrorOut,
@@ -22,7 +23,8 @@ from ocsc.catalog.models import Jurisdiction, Organization, Role, Service
 from ocsc.catalog.process import process_of
 from ocsc.workflow import LANGUAGES, main_path
 
-router = Router(tags=["catalog"], auth=None)
+# Open to all; a third party sends its X-API-Key to be counted against its rate limit.
+router = Router(tags=["catalog"], auth=ClientKey())
 
 
 @router.get("/jurisdictions", response=list[JurisdictionOut], summary="The area tree, flat")

@@ -8,6 +8,9 @@
 | Http404 (missing or not yours) | 404 not_found |
 | ApplicationChanged, ActionRefused closed | 409 changed / closed |
 | SignInRefused too_many_codes | 429 too_many_codes, with Retry-After |
+| KeyRefused (X-API-Key unknown or revoked) | 401 bad_api_key |
+| a NUL character PostgreSQL refuses (DataError) | 422 invalid_input |
+| RateLimited (X-API-Key past its rate) | 429 too_many_requests, with Retry-After |
 """
 
 import logging
@@ -15,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -27,6 +31,7 @@ from ocsc.cases.access import NotAllowed
 from ocsc.cases.actions import ApplicationChanged
 from ocsc.cases.files import FileRefused
 from ocsc.cases.formdata import InvalidInput
+from ocsc.clients.actions import KeyRefused, RateLimited
 from ocsc.workflow import ActionRefused
 
 log = logging.getLogger(__name__)
@@ -128,6 +133,12 @@ def respond(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse
             return response
         case SignInRefused():
             return error(api, request, 401, str(exc), code=exc.code)
+        case KeyRefused():
+            return error(api, request, 401, str(exc), code="bad_api_key")
+        case RateLimited():
+            response = error(api, request, 429, str(exc))
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         case CsrfFailed():
             return error(api, request, 403, exc.message, code="csrf_failed")
         case AuthenticationError():
@@ -139,6 +150,11 @@ def respond(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse
             )
         case HttpError():
             return error(api, request, exc.status_code, exc.message)
+        case DataError() if "NUL" in str(exc) or "\\u0000" in str(exc):
+            # PostgreSQL takes no NUL in text (psycopg refuses it before sending) nor in jsonb
+            # (the statement fails): nothing was written. Found by fuzzing on PostgreSQL.
+            message = _("Text may not contain NUL characters.")
+            return error(api, request, 422, message, errors={"__all__": message})
         case RequestDataTooBig():
             return error(api, request, 413, _("The request is too large."))
         case SuspiciousOperation():
@@ -163,6 +179,8 @@ def install(api: NinjaAPI) -> None:
         ApplicationChanged,
         ActionRefused,
         SignInRefused,
+        KeyRefused,
+        RateLimited,
         HttpError,
         SuspiciousOperation,
         Exception,
