@@ -2,17 +2,13 @@
 Debian's chromium driven by Playwright in a phone-sized window."""
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+
+from tests.serve import serving
 
 # Playwright's sync API keeps an event loop in the test thread; the test's own database work
 # there is plain synchronous code, which Django would otherwise refuse next to a loop.
@@ -49,28 +45,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def server(transactional_db: None, settings: object) -> Iterator[str]:
     """The whole app on a free loopback port, sharing the test database."""
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # type: ignore[attr-defined]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        ASGIStaticFilesHandler(get_asgi_application()),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
-    app_server = uvicorn.Server(config)
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not app_server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings) as url:
+        yield url
 
 
 def phone_context(browser: Browser, base_url: str, language: str = "en") -> BrowserContext:

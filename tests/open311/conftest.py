@@ -1,16 +1,11 @@
 """Open311 tests: the small catalog plus two complaints (data/open311.yaml), the personas
 posted in it, a client's API key, and the app on a loopback port for client libraries."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from django.core.asgi import get_asgi_application
 from django.core.management import call_command
 from django.test import Client
 
@@ -19,6 +14,7 @@ from ocsc.cases.models import Application
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.clients.actions import client_named, issue_key
 from tests.personas import People, make_people
+from tests.serve import serving
 
 CATALOG = Path(__file__).resolve().parent / "data" / "open311.yaml"
 O311 = "/open311/v2"
@@ -73,21 +69,5 @@ def o311() -> Open311:
 @pytest.fixture
 def server(transactional_db: None, settings: Any) -> Iterator[str]:
     """The whole app on a free loopback port, sharing the test database (as in tests/e2e)."""
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        get_asgi_application(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    app_server = uvicorn.Server(config)
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not app_server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings) as url:
+        yield url
