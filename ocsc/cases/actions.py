@@ -71,6 +71,12 @@ class Clock:
         )
 
 
+def _closed(application: Application) -> ActionRefused:
+    return ActionRefused(
+        "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
+    )
+
+
 def _announce(event: Event) -> None:
     transaction.on_commit(partial(announce, event.pk))
 
@@ -295,9 +301,7 @@ def _claim(application: Application, now: datetime) -> Step:
     """Lock in the step the caller saw: exactly one of two simultaneous writers wins."""
     step = application.current_step
     if step is None or application.is_closed:
-        raise ActionRefused(
-            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
-        )
+        raise _closed(application)
     updated = Application.objects.filter(pk=application.pk, current_step=step.pk).update(
         updated_at=now
     )
@@ -324,9 +328,7 @@ def take_action(
         raise NotAllowed(_("You may read this application but not change it."))
     step = application.current_step
     if step is None or application.is_closed:
-        raise ActionRefused(
-            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
-        )
+        raise _closed(application)
     _check_comment(comment)
     errors: dict[str, str] = {}
     uploads = (
@@ -524,9 +526,7 @@ def attach_documents(
     if not roles:
         raise NotAllowed(_("You may read this application but not add documents to it."))
     if application.is_closed:
-        raise ActionRefused(
-            "closed", _("%(tracking_no)s is closed.") % {"tracking_no": application.tracking_no}
-        )
+        raise _closed(application)
     errors: dict[str, str] = {}
     if not documents:
         errors["documents"] = _("attach at least one document")
