@@ -26,11 +26,11 @@ from ocsc.api.schemas import (
     ServiceRefOut,
     StepOut,
 )
-from ocsc.cases.access import chart_of, roles_of
+from ocsc.cases.access import chart_of, may_assign, may_withdraw, roles_of
 from ocsc.cases.models import Application, Event
 from ocsc.catalog.models import Role
 from ocsc.catalog.process import process_of
-from ocsc.workflow import CITIZEN, Category, allowed_actions
+from ocsc.workflow import Category, allowed_actions
 
 
 def application_out(application: Application, user: User) -> ApplicationOut:
@@ -120,11 +120,8 @@ def application_out(application: Application, user: User) -> ApplicationOut:
         ],
         actions=actions,
         can_comment=bool(roles),
-        can_withdraw=application.citizen_id == user.pk
-        and application.category in (Category.OPEN, Category.WAITING_CITIZEN),
-        can_assign=step is not None
-        and step.owner_role != CITIZEN
-        and any(boss in roles for boss in chart.chain(step.owner_role)),
+        can_withdraw=may_withdraw(user, application),
+        can_assign=may_assign(user, application),
     )
 
 

@@ -71,3 +71,17 @@ def capacity(roles: set[str], owner: str, chart: RoleChart) -> str:
         if boss in roles:
             return boss
     return CITIZEN if CITIZEN in roles else sorted(roles)[0] if roles else ""
+
+
+def may_assign(user: User, application: Application) -> bool:
+    """Supervisors (any role above the owner in the chain) assign an official's open step."""
+    step = application.current_step
+    if step is None or step.owner_role in ("", CITIZEN):
+        return False
+    roles = roles_of(user, application)
+    return any(boss in roles for boss in chart_of(application).chain(step.owner_role))
+
+
+def may_withdraw(user: User, application: Application) -> bool:
+    """The applicant withdraws an application nobody has decided yet."""
+    return user.pk == application.citizen_id and not application.is_closed

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocsc.accounts.models import User
-from ocsc.cases.access import NotAllowed, capacity, chart_of, roles_of, sees_internal
+from ocsc.cases.access import (
+    NotAllowed,
+    capacity,
+    chart_of,
+    may_assign,
+    may_withdraw,
+    roles_of,
+    sees_internal,
+)
 from ocsc.cases.files import check_file
 from ocsc.cases.formdata import InvalidInput, clean_form_data, clean_location
 from ocsc.cases.models import (
@@ -454,6 +462,8 @@ def withdraw(application: Application, *, actor: User, reason: str = "") -> Even
     """The applicant withdraws an application that no one has decided yet."""
     if actor.pk != application.citizen_id:
         raise NotAllowed(_("Only the applicant may withdraw an application."))
+    if not may_withdraw(actor, application):
+        raise _closed(application)
     _check_comment(reason)
     now = timezone.now()
     step = _claim(application, now)
@@ -557,7 +567,7 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
         raise ActionRefused("not_allowed", _("Only a step owned by an official can be assigned."))
     chart = chart_of(application)
     roles = roles_of(actor, application)
-    if not any(boss in roles for boss in chart.chain(step.owner_role)):
+    if not may_assign(actor, application):
         raise NotAllowed(
             _("Only a supervisor of the %(role)s may assign this step.") % {"role": step.owner_role}
         )

@@ -31,7 +31,13 @@ from ocsc.accounts.http import client_ip
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import Language, Posting, User
 from ocsc.cases import actions
-from ocsc.cases.access import NotAllowed, access_application, chart_of, roles_of, sees_internal
+from ocsc.cases.access import (
+    NotAllowed,
+    access_application,
+    may_assign,
+    may_withdraw,
+    sees_internal,
+)
 from ocsc.cases.actions import ApplicationChanged, collected_at_submission
 from ocsc.cases.files import FileRefused
 from ocsc.cases.formdata import InvalidInput
@@ -510,6 +516,7 @@ def _application_context(request: HttpRequest, application: Application) -> dict
         "left": left,
         "options": options,
         "is_applicant": user.pk == application.citizen_id,
+        "can_withdraw": may_withdraw(user, application),
         "is_official": internal and not user.is_monitor,
         "overdue": bool(step and step.due_at and step.due_at < timezone.now()),
         "now": timezone.now(),
@@ -530,11 +537,7 @@ def application_page(request: HttpRequest, tracking_no: str) -> HttpResponse:
 def _assignees(user: User, application: Application) -> list[User]:
     """Colleagues a supervisor may hand the current step to (none for others)."""
     step = application.current_step
-    if step is None or step.owner_role == CITIZEN:
-        return []
-    if not any(
-        b in roles_of(user, application) for b in chart_of(application).chain(step.owner_role)
-    ):
+    if step is None or not may_assign(user, application):
         return []
     today = timezone.localdate()
     postings = Posting.objects.filter(
