@@ -26,17 +26,17 @@ from ocsc.api.schemas import (
     ServiceRefOut,
     StepOut,
 )
-from ocsc.cases.access import chart_of, may_assign, may_withdraw, roles_of
+from ocsc.cases.access import may_assign, may_withdraw, roles_of
 from ocsc.cases.models import Application, Event
+from ocsc.cases.queries import actions_for
 from ocsc.catalog.models import Role
 from ocsc.catalog.process import process_of
-from ocsc.workflow import Category, allowed_actions
+from ocsc.workflow import Category
 
 
 def application_out(application: Application, user: User) -> ApplicationOut:
     now = timezone.now()
     process = process_of(application.process)
-    chart = chart_of(application)
     roles = roles_of(user, application)
     organization = application.organization
     role_rows = Role.objects.filter(kind_id=organization.kind_id).values_list(
@@ -61,19 +61,16 @@ def application_out(application: Application, user: User) -> ApplicationOut:
             overdue=is_late(step.due_at, now),
             duty=spec.duty or role_duties.get(step.owner_role) or None,
         )
-        attached = {a.requirement for a in attachments if a.event and a.event.step_id == step.pk}
-        missing = [code for code in spec.requires if code not in attached]
-        for name in allowed_actions(process, step.state, roles=roles, chart=chart):
-            action = spec.actions[name]
-            actions.append(
-                AvailableActionOut(
-                    action=name,
-                    label=action.label or default_label(name),
-                    to=action.to,
-                    comment_required=action.comment == "required",
-                    documents_required=missing,
-                )
+        actions = [
+            AvailableActionOut(
+                action=option.action,
+                label=option.label or default_label(option.action),
+                to=option.to,
+                comment_required=option.comment_required,
+                documents_required=list(option.documents_required),
             )
+            for option in actions_for(user, application)
+        ]
         if spec.fee:
             entered = (
                 application.events.filter(to_state=step.state)
