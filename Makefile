@@ -53,3 +53,11 @@ bench-data: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python -m bench.generate --applications $(or $(APPLICATIONS),100000) $(ARGS)
+
+# The production profile on this machine (docs/deploy.md): nginx on 127.0.0.1:8080 (PORT) in
+# front of APP_SERVERS (2) uvicorn servers of APP_PROCESSES (1) processes each, WORKERS (1) task
+# workers and the timers, on DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ocsc).
+# DEBUG is off, as in production. Ctrl-C stops it all.
+.PHONY: cluster
+cluster: install
+	DEBUG=0 $(BIN)/python deploy/cluster.py

@@ -5,9 +5,11 @@ worker) needs none of them; production sets at least SECRET_KEY, ALLOWED_HOSTS a
 DATABASE_URL.
 """
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -112,6 +114,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+# Connection pooling (PostgreSQL only; Django's pool, psycopg_pool): each process keeps
+# DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE connections open and lends one to each request, waiting at
+# most DB_POOL_TIMEOUT seconds for a free one. Off when DB_POOL_MAX_SIZE is 0 (the default).
+# The pool keeps connections open itself, so DB_CONN_MAX_AGE stays 0. Sizing: docs/deploy.md.
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+if DB_POOL_MAX_SIZE > 0:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DB_POOL_MAX_SIZE={DB_POOL_MAX_SIZE}: connection pooling needs PostgreSQL, but "
+            f"DATABASE_URL is {DATABASES['default']['ENGINE']}. Unset DB_POOL_MAX_SIZE."
+        )
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "DB_CONN_MAX_AGE must be 0 when DB_POOL_MAX_SIZE is set: the pool keeps "
+            "connections open, and Django refuses persistent connections with a pool."
+        )
+    DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", str(min(2, DB_POOL_MAX_SIZE))))
+    if not 0 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE:
+        raise ImproperlyConfigured(
+            f"DB_POOL_MIN_SIZE={DB_POOL_MIN_SIZE}: expected 0 to DB_POOL_MAX_SIZE "
+            f"({DB_POOL_MAX_SIZE})."
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -135,9 +164,45 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Uploaded documents are private: the app streams each one to those who may see its
+# application (attachment.file.open), and hands out no address of the file itself.
+# FILE_STORAGE=local keeps them under MEDIA_ROOT (one host, or a shared disk); s3 in an
+# S3-compatible bucket through django-storages (`pip install 'ocsc[s3]'`), which reads the
+# credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the host's role) itself.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+FILE_STORAGE = os.environ.get("FILE_STORAGE", "local")
+files_backend: dict[str, Any]  # lower case: not a setting of its own
+if FILE_STORAGE == "local":
+    files_backend = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif FILE_STORAGE == "s3":
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "FILE_STORAGE=s3 needs django-storages with boto3: pip install 'ocsc[s3]'."
+        )
+    if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured(
+            "FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME, the bucket that holds the files."
+        )
+    files_backend = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            # Another S3-compatible service (MinIO, Ceph, …): its address; AWS: empty.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),  # a folder inside the bucket
+            # Objects take the bucket's own access (keep the bucket private); any address
+            # made for one is signed and expires.
+            "default_acl": None,
+            "querystring_auth": True,
+            "custom_domain": None,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r}: expected local or s3")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": files_backend,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
