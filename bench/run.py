@@ -326,6 +326,8 @@ def _tables() -> dict[str, writer.Table]:
             [
                 "id",
                 "application_id",
+                "organization_id",
+                "service_id",
                 "state",
                 "owner_role",
                 "assignee_id",
@@ -342,6 +344,7 @@ def _tables() -> dict[str, writer.Table]:
             [
                 "id",
                 "application_id",
+                "organization_id",
                 "kind",
                 "actor_id",
                 "actor_role",
@@ -396,14 +399,15 @@ def _write(tables: dict[str, writer.Table], batch: Sequence[ApplicationRow], now
         for s in app.steps:
             steps.append(
                 (
-                    s.id, app.id, s.state, s.owner_role, s.assignee_id, s.entered_at,
-                    s.due_at, s.left_at, s.working_time, s.breached, s.escalation_level,
+                    s.id, app.id, plan.org.id, plan.id, s.state, s.owner_role,
+                    s.assignee_id, s.entered_at, s.due_at, s.left_at, s.working_time,
+                    s.breached, s.escalation_level,
                 )
             )  # fmt: skip
         for e in app.events:
             events.append(
                 (
-                    e.id, app.id, e.kind, e.actor_id, e.actor_role,
+                    e.id, app.id, plan.org.id, e.kind, e.actor_id, e.actor_role,
                     e.step.id if e.step else None, e.from_state, e.to_state, e.action,
                     e.text, e.visibility, e.data, e.created_at,
                     min(e.created_at + delay, now),

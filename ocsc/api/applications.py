@@ -1,5 +1,6 @@
 """Uploads, applications, their timeline, comments, actions, documents, and work queues."""
 
+from contextlib import nullcontext
 from uuid import UUID
 
 from django.conf import settings
@@ -89,11 +90,15 @@ def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
         )
     offered = Service.objects.filter(code=payload.service, active=True)
     if payload.organization:
-        if not Organization.objects.filter(code=payload.organization).exists():
+        service = (
+            offered.filter(organization__code=payload.organization)
+            .select_related("organization__calendar", "current_process")
+            .first()
+        )
+        if service is None and not Organization.objects.filter(code=payload.organization).exists():
             raise InvalidInput(
                 {"organization": _("no organization '%(code)s'") % {"code": payload.organization}}
             )
-        service = offered.filter(organization__code=payload.organization).first()
         if service is None:
             raise InvalidInput(
                 {
@@ -133,7 +138,7 @@ def submit(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOu
         documents=payload.documents,
         channel=payload.channel or (Channel.API if by_token else Channel.WEB),
     )
-    return Status(201, _detail(user, application.tracking_no))
+    return Status(201, application_out(application, user))
 
 
 def _detail(user: User, tracking_no: str) -> ApplicationOut:
@@ -203,7 +208,8 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
     assignee = _assignee(payload.assignee, "assignee") if payload.assignee else None
     step = application.current_step
     own = process_of(application.process).steps[step.state].actions if step else {}
-    with transaction.atomic():
+    # One transaction for the action and the assignment; an action alone has its own.
+    with transaction.atomic() if assignee is not None else nullcontext():
         if payload.action == "withdraw" and "withdraw" not in own:
             actions.withdraw(application, actor=user, reason=payload.comment)
         elif payload.action == "resubmit" and (
@@ -221,9 +227,9 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
                 documents=payload.documents,
             )
         if assignee is not None:
-            moved = access_application(user, tracking_no)
-            actions.assign(moved, actor=user, assignee=assignee)
-    return _detail(user, tracking_no)
+            # The action moved `application` on in memory (its new current step included).
+            actions.assign(application, actor=user, assignee=assignee)
+    return application_out(application, user)
 
 
 @router.post("/applications/{tracking_no}/assign", response={200: ApplicationOut, **WRITE})
@@ -232,7 +238,7 @@ def assign(request: HttpRequest, tracking_no: str, payload: AssignIn) -> Applica
     user = caller(request)
     application = access_application(user, tracking_no, write=True)
     actions.assign(application, actor=user, assignee=_assignee(payload.user, "user"))
-    return _detail(user, tracking_no)
+    return application_out(application, user)
 
 
 @router.post("/applications/{tracking_no}/documents", response={201: EventOut, **WRITE})

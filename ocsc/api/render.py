@@ -5,6 +5,9 @@ and the access module (`roles_of`, `chart_of`) with the caller's roles, so the a
 the one the actions would give.
 """
 
+from datetime import UTC, datetime
+from typing import overload
+
 from django.utils import timezone
 
 from ocsc.accounts.models import User
@@ -26,24 +29,30 @@ from ocsc.api.schemas import (
     ServiceRefOut,
     StepOut,
 )
-from ocsc.cases.access import may_assign, may_withdraw, roles_of
+from ocsc.cases.access import may_assign, may_withdraw, roles_here, roles_of
 from ocsc.cases.models import Application, Event
 from ocsc.cases.queries import actions_for
-from ocsc.catalog.models import Role
 from ocsc.catalog.process import process_of
 from ocsc.workflow import Category
 
 
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+def utc(moment: datetime | None) -> datetime | None:
+    """Times in UTC, as read from the database: an application just moved on in memory
+    holds due times in its organization's time zone."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def application_out(application: Application, user: User) -> ApplicationOut:
+    """The application for `user`: as read by `access_application`, or as an action has just
+    left it in memory (its new step included), which saves reading it again."""
     now = timezone.now()
     process = process_of(application.process)
     roles = roles_of(user, application)
     organization = application.organization
-    role_rows = Role.objects.filter(kind_id=organization.kind_id).values_list(
-        "code", "name", "duty"
-    )
-    role_names = {code: name for code, name, _ in role_rows}
-    role_duties = {code: duty for code, _, duty in role_rows}
     attachments = list(application.attachments.select_related("event").order_by("created_at", "pk"))
 
     step = application.current_step
@@ -51,15 +60,18 @@ def application_out(application: Application, user: User) -> ApplicationOut:
     actions: list[AvailableActionOut] = []
     if step is not None:
         spec = process.steps[step.state]
+        roles_info = roles_here(application)  # only for an open step: names and duty
+        role_names = {code: role.name for code, role in roles_info.items()}
+        owner = roles_info.get(step.owner_role)
         step_out = StepOut(
             state=step.state,
             name=step_name(process, step.state),
             owner=CodeName(code=step.owner_role, name=role_name(step.owner_role, role_names)),
             assignee=person(step.assignee),
-            entered_at=step.entered_at,
-            due_at=step.due_at,
+            entered_at=utc(step.entered_at),
+            due_at=utc(step.due_at),
             overdue=is_late(step.due_at, now),
-            duty=spec.duty or role_duties.get(step.owner_role) or None,
+            duty=spec.duty or (owner.duty if owner else None) or None,
         )
         actions = [
             AvailableActionOut(
@@ -69,7 +81,7 @@ def application_out(application: Application, user: User) -> ApplicationOut:
                 comment_required=option.comment_required,
                 documents_required=list(option.documents_required),
             )
-            for option in actions_for(user, application)
+            for option in actions_for(user, application, attachments=attachments)
         ]
         if spec.fee:
             entered = (
@@ -98,9 +110,9 @@ def application_out(application: Application, user: User) -> ApplicationOut:
         channel=application.channel,
         data=application.data,
         location=application.location,
-        submitted_at=application.submitted_at,
-        closed_at=application.closed_at,
-        due_at=application.due_at,
+        submitted_at=utc(application.submitted_at),
+        closed_at=utc(application.closed_at),
+        due_at=utc(application.due_at),
         overdue=overall_late(application, now),
         step=step_out,
         challan=challan,
@@ -111,7 +123,7 @@ def application_out(application: Application, user: User) -> ApplicationOut:
                 filename=a.filename,
                 content_type=a.content_type,
                 size=a.size,
-                uploaded_at=a.created_at,
+                uploaded_at=utc(a.created_at),
             )
             for a in attachments
         ],

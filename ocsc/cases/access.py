@@ -1,5 +1,7 @@
 """Guarded fetches of applications: the same 404 for "missing" and "not yours"."""
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -17,10 +19,11 @@ class NotAllowed(Exception):
 def access_application(user: User, tracking_no: str, *, write: bool = False) -> Application:
     """The application if the user may see it (and, with `write`, change it), else Http404
     (or NotAllowed when they see it but may not write: monitors)."""
+    related = ["jurisdiction", "organization__kind", "service", "process", "current_step__assignee"]
+    if write:
+        related.append("organization__calendar")  # the actions' clock
     application = (
-        Application.objects.select_related(
-            "jurisdiction", "organization__kind", "service", "process", "current_step__assignee"
-        )
+        Application.objects.select_related(*related)
         .filter(tracking_no=tracking_no.strip().upper())
         .first()
     )
@@ -54,11 +57,31 @@ def sees_internal(user: User, application: Application) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class RoleInfo:
+    """A role of the application's organization kind, as the chart and the pages need it."""
+
+    reports_to: str | None
+    name: dict[str, str]
+    duty: dict[str, str]
+
+
+def roles_here(application: Application) -> dict[str, RoleInfo]:
+    """The roles of the application's organization kind, by code: read once per organization
+    object (one query), since an action and its answer ask for the chart several times."""
+    organization = application.organization
+    cached: dict[str, RoleInfo] | None = getattr(organization, "_ocsc_roles", None)
+    if cached is None:
+        rows = Role.objects.filter(kind_id=organization.kind_id).values_list(
+            "code", "reports_to__code", "name", "duty"
+        )
+        cached = {code: RoleInfo(boss, name or {}, duty or {}) for code, boss, name, duty in rows}
+        organization._ocsc_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def chart_of(application: Application) -> RoleChart:
-    roles = Role.objects.filter(kind_id=application.organization.kind_id).values_list(
-        "code", "reports_to__code"
-    )
-    return RoleChart(reports_to=dict(roles))
+    return RoleChart(reports_to={code: r.reports_to for code, r in roles_here(application).items()})
 
 
 def capacity(roles: set[str], owner: str, chart: RoleChart) -> str:

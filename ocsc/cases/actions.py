@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,7 +167,7 @@ def submit_application(
     now = timezone.now()
     calendar = work_calendar(organization.calendar)
     application = Application.objects.create(
-        tracking_no=_next_tracking_no(service, calendar, now),
+        tracking_no=f"new-{uuid4().hex[:20]}",  # numbered last, below
         citizen=citizen,
         service=service,
         process=version,
@@ -185,6 +185,7 @@ def submit_application(
     step = _open_step(application, Clock(calendar, process), process.start, now)
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.SUBMITTED,
         actor=citizen,
         actor_role=CITIZEN,
@@ -193,6 +194,10 @@ def submit_application(
         created_at=now,
         data={"channel": channel, "documents": sorted(documents)},
     )
+    # Numbered last: the organization's counter row stays locked from its update to the
+    # commit, so that its submissions queue behind one another only for these last statements.
+    application.tracking_no = _next_tracking_no(service, calendar, now)
+    application.save(update_fields=["tracking_no"])
     _bind(uploads, application, event)
     _announce(event)
     return application
@@ -203,10 +208,28 @@ def _next_tracking_no(service: Service, calendar: WorkCalendar, now: datetime) -
     the update until the submission commits, so numbers have neither gaps nor duplicates."""
     organization = service.organization
     year = timezone.localtime(now, ZoneInfo(calendar.tz)).year % 100
-    counter, _ = TrackingCounter.objects.get_or_create(organization=organization, year=year)
-    TrackingCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    number = TrackingCounter.objects.values_list("last", flat=True).get(pk=counter.pk)
+    number = _take_number(organization.pk, year)
+    if number is None:  # the organization's first application this year: make its counter
+        TrackingCounter.objects.get_or_create(organization=organization, year=year)
+        number = _take_number(organization.pk, year)
+        if number is None:
+            raise RuntimeError(f"no tracking counter for {organization.code} in {year}")
     return f"{organization.prefix}-{year:02d}-{number:06d}"
+
+
+def _take_number(organization_id: int, year: int) -> int | None:
+    """Add one to the counter and read it back in one statement (UPDATE … RETURNING, on
+    PostgreSQL and SQLite alike); None when there is no counter yet."""
+    quote = connection.ops.quote_name
+    last = quote("last")
+    sql = (
+        f"UPDATE {quote(TrackingCounter._meta.db_table)} SET {last} = {last} + 1 "  # noqa: S608
+        f"WHERE {quote('organization_id')} = %s AND {quote('year')} = %s RETURNING {last}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization_id, year])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def _uploads(
@@ -244,12 +267,21 @@ def _uploads(
 
 
 def _bind(uploads: list[tuple[str, Attachment]], application: Application, event: Event) -> None:
-    for code, upload in uploads:
-        updated = Attachment.objects.filter(pk=upload.pk, application__isnull=True).update(
-            application=application, event=event, requirement=code
-        )
-        if updated != 1:
-            raise ApplicationChanged(application)  # the same upload used twice at once
+    """Give the uploads to the application (one UPDATE), each under its requirement."""
+    if not uploads:
+        return
+    updated = Attachment.objects.filter(
+        pk__in=[upload.pk for _, upload in uploads], application__isnull=True
+    ).update(
+        application=application,
+        event=event,
+        requirement=Case(
+            *(When(pk=upload.pk, then=Value(code)) for code, upload in uploads),
+            default=F("requirement"),
+        ),
+    )
+    if updated != len(uploads):
+        raise ApplicationChanged(application)  # the same upload used twice, or at once
 
 
 # Moving along the process -------------------------------------------------------------
@@ -272,6 +304,8 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
     owner = spec.owner or ""
     step = Step.objects.create(
         application=application,
+        organization_id=application.organization_id,
+        service_id=application.service_id,
         state=state,
         owner_role=owner,
         entered_at=now,
@@ -380,6 +414,7 @@ def take_action(
         }
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=kind,
         actor=actor,
         actor_role=capacity(roles, step.owner_role, chart),
@@ -483,6 +518,7 @@ def withdraw(application: Application, *, actor: User, reason: str = "") -> Even
     )
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.WITHDRAWN,
         actor=actor,
         actor_role=CITIZEN,
@@ -516,6 +552,7 @@ def add_comment(
     owner = application.current_step.owner_role if application.current_step else ""
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.COMMENT,
         actor=actor,
         actor_role=capacity(roles, owner, chart_of(application)) if owner else sorted(roles)[0],
@@ -548,6 +585,7 @@ def attach_documents(
     owner = application.current_step.owner_role if application.current_step else ""
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.DOCUMENTS,
         actor=actor,
         actor_role=capacity(roles, owner, chart_of(application)),
@@ -584,6 +622,7 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
     step.assignee = assignee
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.ASSIGNED,
         actor=actor,
         actor_role=capacity(roles, step.owner_role, chart),
@@ -618,6 +657,7 @@ def escalate_step(step: Step, *, level: int) -> Event | None:
     step.escalation_level = level
     event = Event.objects.create(
         application=application,
+        organization_id=application.organization_id,
         kind=Event.Kind.ESCALATED,
         actor=None,
         actor_role=SYSTEM,

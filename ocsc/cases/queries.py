@@ -1,5 +1,6 @@
 """Reads of applications: the citizen's, an official's queue, an organization's."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -120,8 +121,11 @@ class ActionOption:
     documents_required: tuple[str, ...]  # codes the current step still lacks
 
 
-def actions_for(user: User, application: Application) -> list[ActionOption]:
-    """What the user may do with the application's current step (none when closed)."""
+def actions_for(
+    user: User, application: Application, *, attachments: Sequence[Attachment] | None = None
+) -> list[ActionOption]:
+    """What the user may do with the application's current step (none when closed).
+    `attachments`: all of the application's, with their `event`, when the caller has them."""
     step = application.current_step
     if step is None or application.is_closed:
         return []
@@ -130,11 +134,16 @@ def actions_for(user: User, application: Application) -> list[ActionOption]:
         return []
     process = process_of(application.process)
     spec = process.steps[step.state]
-    attached = set(
-        Attachment.objects.filter(application=application, event__step=step).values_list(
-            "requirement", flat=True
+    if attachments is None:
+        attached = set(
+            Attachment.objects.filter(application=application, event__step=step).values_list(
+                "requirement", flat=True
+            )
         )
-    )
+    else:
+        attached = {
+            a.requirement for a in attachments if a.event is not None and a.event.step_id == step.pk
+        }
     missing = tuple(code for code in spec.requires if code not in attached)
     return [
         ActionOption(

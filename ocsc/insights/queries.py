@@ -1,8 +1,11 @@
 """Figures for heads and monitors: where applications are, where time goes, who is late.
 
-Every function takes the organizations in view and a period, runs a bounded number of
-queries on indexed columns (organization, submitted_at, closed_at, left_at, due_at), and
-does the arithmetic (medians, percentiles, working time) in Python on the period's rows.
+Every function takes the organizations in view and a period and runs a bounded number of
+queries, each on an index that starts with the organization (steps and events carry their
+application's organization, and steps its service, for this) and ends with the time the
+period bounds (submitted_at, closed_at, left_at, created_at, due_at). The arithmetic
+(medians, percentiles, working time) happens in Python on the period's rows; only for the
+usual time of each step, over a year of visits, PostgreSQL finds the middle values itself.
 Percentiles interpolate linearly between ranks, as PostgreSQL's percentile_cont does."""
 
 from collections import defaultdict
@@ -11,14 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Aggregate, Count, F, Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from ocsc.accounts.models import User
 from ocsc.cases.models import CLOSED, Application, Event, Step
 from ocsc.catalog.models import Organization, ProcessVersion, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.workflow import CITIZEN, WorkCalendar, main_path
+from ocsc.insights.clock import WorkingTime, working_time_on
+from ocsc.workflow import CITIZEN, Process, WorkCalendar, main_path
+from ocsc.workflow import Step as ProcessStep
 
 DAY = timedelta(days=1)
 OPEN = ["open", "waiting_citizen"]
@@ -112,22 +119,24 @@ def headline(organizations: Iterable[int], period: Period) -> list[ServiceFigure
         if service_id in figures:
             figures[service_id].open, figures[service_id].overdue = n_open, n_overdue
     durations: dict[int, list[float]] = defaultdict(list)
-    calendars: dict[int, WorkCalendar] = {}
-    for service_id, submitted, closed, due in apps.filter(
-        category="closed_ok", closed_at__gte=period.start, closed_at__lt=period.end
-    ).values_list("service_id", "submitted_at", "closed_at", "due_at"):
+    clocks: dict[int, WorkingTime] = {}
+    for service_id, submitted, closed, due in (
+        apps.filter(category="closed_ok", closed_at__gte=period.start, closed_at__lt=period.end)
+        .order_by()
+        .values_list("service_id", "submitted_at", "closed_at", "due_at")
+    ):
         item = figures[service_id]
         item.completed += 1
         if closed is None:
             continue
         if due is None or closed <= due:
             item.on_time += 1
-        calendar = calendars.get(service_id)
-        if calendar is None:
-            calendar = calendars[service_id] = work_calendar(
-                services[service_id].organization.calendar
+        clock = clocks.get(service_id)
+        if clock is None:
+            clock = clocks[service_id] = working_time_on(
+                work_calendar(services[service_id].organization.calendar)
             )
-        durations[service_id].append(_days(calendar.working_time(submitted, closed)))
+        durations[service_id].append(_days(clock(submitted, closed)))
     for service_id, values in durations.items():
         figures[service_id].median_days = percentile(values, 50)
         figures[service_id].p90_days = percentile(values, 90)
@@ -135,6 +144,58 @@ def headline(organizations: Iterable[int], period: Period) -> list[ServiceFigure
         (f for f in figures.values() if f.received or f.open or f.completed),
         key=lambda f: (-f.overdue, -f.open, f.code),
     )
+
+
+@dataclass
+class OrganizationFigures:
+    organization_id: int
+    received: int = 0
+    completed: int = 0
+    open: int = 0
+    overdue: int = 0
+    on_time: int = 0
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.completed if self.completed else None
+
+
+def totals(organizations: Iterable[int], period: Period) -> dict[int, OrganizationFigures]:
+    """A monitor's row per organization: the headline's counts summed over its services, in
+    three queries for all the organizations, and without the times to complete (which take
+    every completed application's row)."""
+    orgs = list(organizations)
+    now = timezone.now()
+    figures = {pk: OrganizationFigures(pk) for pk in orgs}
+    apps = Application.objects.filter(organization_id__in=orgs).order_by()
+    for org, n in (
+        apps.filter(submitted_at__gte=period.start, submitted_at__lt=period.end)
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values_list("organization_id", "n")
+    ):
+        figures[org].received = n
+    for org, n_open, n_overdue in (
+        apps.filter(category__in=OPEN)
+        .values("organization_id")
+        .annotate(
+            n=Count("pk"),
+            late=Count("pk", filter=Q(category="open", current_step__due_at__lt=now)),
+        )
+        .values_list("organization_id", "n", "late")
+    ):
+        figures[org].open, figures[org].overdue = n_open, n_overdue
+    for org, n, on_time in (
+        apps.filter(category="closed_ok", closed_at__gte=period.start, closed_at__lt=period.end)
+        .values("organization_id")
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(due_at__isnull=True) | Q(closed_at__lte=F("due_at"))),
+        )
+        .values_list("organization_id", "n", "on_time")
+    ):
+        figures[org].completed, figures[org].on_time = n, on_time
+    return figures
 
 
 # Bottlenecks ------------------------------------------------------------------------------
@@ -204,18 +265,20 @@ def bottlenecks(organizations: Iterable[int], period: Period) -> list[StepFigure
             )
         return rows[key]
 
-    steps = Step.objects.filter(application__organization_id__in=orgs)
+    steps = Step.objects.filter(organization_id__in=orgs)
     for item in (
         steps.filter(left_at__isnull=True)
-        .values("application__service_id", "state")
+        .values("service_id", "state")
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
         .order_by()
     ):
-        figures = row(item["application__service_id"], item["state"])
+        figures = row(item["service_id"], item["state"])
         figures.open, figures.overdue = item["open"], item["overdue"]
-    for service_id, state, spent, breached in steps.filter(
-        left_at__gte=period.start, left_at__lt=period.end
-    ).values_list("application__service_id", "state", "working_time", "breached"):
+    for service_id, state, spent, breached in (
+        steps.filter(left_at__gte=period.start, left_at__lt=period.end)
+        .order_by()
+        .values_list("service_id", "state", "working_time", "breached")
+    ):
         figures = row(service_id, state)
         figures.visits += 1
         figures.breached += breached
@@ -228,12 +291,15 @@ def bottlenecks(organizations: Iterable[int], period: Period) -> list[StepFigure
         }
         for service_id, versions in processes.items()
     }
+    # Only the moves into a citizen's step are returns: the others need no join.
+    into_citizen_steps = {code for codes in citizen_states.values() for code in codes}
     for service_id, from_state, to_state, n in (
         Event.objects.filter(
-            application__organization_id__in=orgs,
+            organization_id__in=orgs,
             kind=Event.Kind.ACTION,
             created_at__gte=period.start,
             created_at__lt=period.end,
+            to_state__in=sorted(into_citizen_steps),
         )
         .values("application__service_id", "from_state", "to_state")
         .annotate(n=Count("pk"))
@@ -272,7 +338,7 @@ def people(organizations: Iterable[int], period: Period) -> tuple[list[Workload]
     now = timezone.now()
     by_role: dict[str, Workload] = {}
     by_user: dict[int, Workload] = {}
-    steps = Step.objects.filter(application__organization_id__in=orgs).exclude(owner_role=CITIZEN)
+    steps = Step.objects.filter(organization_id__in=orgs).exclude(owner_role=CITIZEN)
     for item in (
         steps.filter(left_at__isnull=True)
         .values("owner_role", "assignee_id", "assignee__name", "assignee__phone")
@@ -288,14 +354,19 @@ def people(organizations: Iterable[int], period: Period) -> tuple[list[Workload]
             person.open += item["open"]
             person.overdue += item["overdue"]
     closing = Event.objects.filter(
-        application__organization_id__in=orgs,
+        organization_id__in=orgs,
         kind=Event.Kind.ACTION,
         created_at__gte=period.start,
         created_at__lt=period.end,
         step__isnull=False,
+        # Always true (an action closes the step it acts on, at that moment), and it lets
+        # PostgreSQL find those steps on an index rather than read them all.
+        step__organization_id__in=orgs,
+        step__left_at__gte=period.start,
     ).exclude(actor_role=CITIZEN)
-    for role_code, actor_id, name, phone, spent in closing.values_list(
-        "step__owner_role", "actor_id", "actor__name", "actor__phone", "step__working_time"
+    completed: dict[int, list[float | None]] = defaultdict(list)  # hours, per official
+    for role_code, actor_id, spent in closing.order_by().values_list(
+        "step__owner_role", "actor_id", "step__working_time"
     ):
         if role_code == CITIZEN:
             continue
@@ -305,11 +376,15 @@ def people(organizations: Iterable[int], period: Period) -> tuple[list[Workload]
         if hours is not None:
             role.times.append(hours)
         if actor_id:
-            person = by_user.setdefault(actor_id, Workload(name or phone, actor_id))
-            person.completed += 1
-            if hours is not None:
-                person.times.append(hours)
-    order = lambda w: (-w.overdue, -w.open, w.key)  # noqa: E731
+            completed[actor_id].append(hours)
+    # The officials' names in one query, rather than joined to each of their actions.
+    for actor_id, name, phone in User.objects.filter(pk__in=sorted(completed)).values_list(
+        "pk", "name", "phone"
+    ):
+        person = by_user.setdefault(actor_id, Workload(name or phone, actor_id))
+        person.completed += len(completed[actor_id])
+        person.times.extend(hours for hours in completed[actor_id] if hours is not None)
+    order = lambda w: (-w.overdue, -w.open, w.key, w.user_id or 0)  # noqa: E731
     return sorted(by_user.values(), key=order), sorted(by_role.values(), key=order)
 
 
@@ -338,9 +413,16 @@ def stalled(organizations: Iterable[int], days: int = 5) -> QuerySet[Application
         if calendar_row
         else now - days * DAY
     )
+    # The last event of each open application, looked up one application at a time (on the
+    # index of its events) rather than grouped over the joined rows.
+    last_event = (
+        Event.objects.filter(application=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")
+    )
     return (
         Application.objects.filter(organization_id__in=orgs, category__in=OPEN)
-        .annotate(last_event=Max("events__created_at"))
+        .annotate(last_event=Subquery(last_event[:1]))
         .filter(last_event__lt=cutoff)
         .select_related("service", "organization", "current_step")
         .order_by("last_event")
@@ -351,7 +433,7 @@ def overdue_steps(organizations: Iterable[int]) -> QuerySet[Step]:
     """Open organization-owned steps past their due time, the oldest overdue first."""
     return (
         Step.objects.filter(
-            application__organization_id__in=list(organizations),
+            organization_id__in=list(organizations),
             left_at__isnull=True,
             due_at__lt=timezone.now(),
         )
@@ -390,19 +472,55 @@ def trend(organizations: Iterable[int], period: Period) -> list[tuple[date, int,
 # Expected completion ------------------------------------------------------------------------
 
 
+class _Middle(Aggregate):
+    """The lower and the upper middle value of each group (the same one twice for an odd
+    count), as PostgreSQL's percentile_disc picks them: the value at rank ceil(f * n) for
+    f = 0.5 and for f a hair above it (a hair that moves no rank below a billion rows)."""
+
+    function = "percentile_disc"
+    template = "%(function)s(ARRAY[0.5, 0.500000001]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = Field()
+
+
 def typical_step_times(
-    service_ids: Iterable[int], since: datetime
+    service_ids: Iterable[int], since: datetime, *, states: Iterable[str] | None = None
 ) -> dict[tuple[int, str], timedelta]:
-    """The median working time of each (service, step) over closed visits since `since`."""
+    """The median working time of each (service, step) over closed visits since `since`;
+    only of the steps named in `states`, if given."""
+    visits = Step.objects.filter(
+        service_id__in=sorted(service_ids), left_at__gte=since, working_time__isnull=False
+    ).order_by()
+    if states is not None:
+        visits = visits.filter(state__in=sorted(set(states)))
+    if connection.vendor == "postgresql":
+        # A year of a busy organization's visits is hundreds of thousands of rows: too many
+        # to fetch for a median. PostgreSQL sorts them and returns the middle two, and the
+        # median of those two is the median of them all, interpolated as below.
+        middles = (
+            visits.values("service_id", "state")
+            .annotate(middle=_Middle("working_time"))
+            .values_list("service_id", "state", "middle")
+        )
+        return {
+            (service, state): timedelta(
+                seconds=percentile([low.total_seconds(), high.total_seconds()], 50) or 0
+            )
+            for service, state, (low, high) in middles
+        }
     values: dict[tuple[int, str], list[float]] = defaultdict(list)
-    for service_id, state, spent in Step.objects.filter(
-        application__service_id__in=list(service_ids),
-        left_at__gte=since,
-        working_time__isnull=False,
-    ).values_list("application__service_id", "state", "working_time"):
+    for service_id, state, spent in visits.values_list("service_id", "state", "working_time"):
         if spent is not None:
             values[(service_id, state)].append(spent.total_seconds())
     return {key: timedelta(seconds=percentile(seconds, 50) or 0) for key, seconds in values.items()}
+
+
+def _usual(step: ProcessStep) -> timedelta:
+    """A step's own timeline, for a step with no history yet."""
+    if step.sla is None:
+        return timedelta(0)
+    if step.sla.unit == "d":
+        return timedelta(days=step.sla.amount)
+    return timedelta(hours=step.sla.amount)
 
 
 def expected_completion(
@@ -411,31 +529,39 @@ def expected_completion(
     """For open applications: now plus the typical time of the steps left on the main path
     (the current one counted from when it was entered), on the organization's calendar."""
     now = now or timezone.now()
-    open_ones = [a for a in applications if a.current_step is not None and not a.is_closed]
-    typical = typical_step_times({a.service_id for a in open_ones}, now - 365 * DAY)
     result: dict[int, datetime | None] = {a.pk: None for a in applications}
-    for application in open_ones:
+    ahead: list[tuple[Application, Step, Process, list[str]]] = []  # the steps still to go
+    for application in applications:
         step = application.current_step
-        assert step is not None  # noqa: S101 - filtered above
+        if step is None or application.is_closed:
+            continue
         process = process_of(application.process)
         path = main_path(process, start=step.state) or []
-        calendar = work_calendar(application.organization.calendar)
-        remaining = timedelta(0)
-        for index, state in enumerate(path):
+        left: list[str] = []
+        for state in path:
             if process.steps[state].terminal:
                 break
+            left.append(state)
+        ahead.append((application, step, process, left))
+    typical = typical_step_times(
+        {application.service_id for application, *_ in ahead},
+        now - 365 * DAY,
+        states={state for *_, left in ahead for state in left},
+    )
+    calendars: dict[int, WorkCalendar] = {}
+    for application, step, process, left in ahead:
+        row = application.organization.calendar
+        calendar = calendars.get(row.pk)
+        if calendar is None:
+            calendar = calendars[row.pk] = work_calendar(row)
+        remaining = timedelta(0)
+        for index, state in enumerate(left):
             usual = typical.get((application.service_id, state))
             if usual is None:
-                spec = process.steps[state]
-                usual = (
-                    timedelta(days=spec.sla.amount)
-                    if spec.sla and spec.sla.unit == "d"
-                    else timedelta(hours=spec.sla.amount)
-                    if spec.sla
-                    else timedelta(0)
-                )
+                usual = _usual(process.steps[state])
             if index == 0:
-                usual = max(usual - calendar.working_time(step.entered_at, now), timedelta(0))
+                spent = working_time_on(calendar)(step.entered_at, now)
+                usual = max(usual - spent, timedelta(0))
             remaining += usual
         result[application.pk] = calendar.add_working_time(now, remaining)
     return result

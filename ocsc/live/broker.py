@@ -20,17 +20,24 @@ paths wake waiters, so a stream never depends on one of them alone:
   safety net when a listener is down.
 
 An idle stream costs no query; each process polls once per interval whatever the number of
-streams. Database work runs in worker threads whose connections are given back afterwards
-(`run_db`), so no waiting stream or background task holds a database connection.
+streams. The streams' reads and the poll run in a few reader threads of the loop (`Readers`),
+each on a database connection of its own, outside any pool: a read never queues behind the
+requests that hold the pool's connections. They are opened with the loop's first stream and
+closed when its last one ends. Other database work (the access check when a stream opens)
+runs in a worker thread whose connection is given back afterwards, as a request's is
+(`run_db`).
 """
 
 import asyncio
 import contextvars
 import logging
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import batched
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -38,6 +45,7 @@ from weakref import WeakKeyDictionary
 import psycopg
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Max
 
 from ocsc.cases.models import Event
@@ -51,6 +59,8 @@ LISTEN_CHECK_SECONDS = 5.0
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 30.0
 # How many locally announced event ids are remembered, to ignore their NOTIFY echo.
 ANNOUNCED_KEPT = 4096
+# Reader threads (and so database connections) per event loop with streams.
+READERS = 2
 
 
 def _then_close[**P, T](fn: Callable[P, T]) -> Callable[P, T]:
@@ -67,6 +77,67 @@ async def run_db[**P, T](fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
     """Run ORM code in a worker thread, then release its connection as a request would, so
     that a stream waiting for minutes holds no database connection meanwhile."""
     return await sync_to_async(_then_close(fn), thread_sensitive=False)(*args, **kwargs)
+
+
+def own_connection() -> BaseDatabaseWrapper:
+    """A connection to the default database for this thread alone, outside the pool if the
+    settings have one."""
+    default = connections["default"]
+    options = default.settings_dict.get("OPTIONS", {})
+    if "pool" not in options:
+        return default
+    unpooled = {key: value for key, value in options.items() if key != "pool"}
+    return type(default)({**default.settings_dict, "OPTIONS": unpooled}, alias="default")
+
+
+class Readers:
+    """Threads that run one event loop's stream reads and polls, each on a connection of its
+    own that it keeps until `stop` (as `close_if_unusable_or_obsolete` would, it closes one
+    that failed, and the next read reconnects)."""
+
+    def __init__(self, size: int = READERS) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None]
+        self._jobs = queue.SimpleQueue()
+        self._size = size
+        for number in range(size):
+            threading.Thread(target=self._work, name=f"ocsc-live-{number}", daemon=True).start()
+
+    def submit[T](self, fn: Callable[[], T]) -> "Future[T]":
+        future: Future[T] = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def stop(self) -> None:
+        """Each thread closes its connection and ends, after the reads already submitted."""
+        for _ in range(self._size):
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        connections["default"] = own_connection()
+        try:
+            while (job := self._jobs.get()) is not None:
+                future, fn = job
+                if not future.set_running_or_notify_cancel():
+                    continue  # its stream went away meanwhile
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:
+                    future.set_exception(exc)
+                finally:
+                    _close_if_unusable(connections["default"])
+        finally:
+            connections["default"].close()
+
+
+def _close_if_unusable(db: BaseDatabaseWrapper) -> None:
+    if db.connection is None:
+        return
+    if db.get_autocommit() != db.settings_dict["AUTOCOMMIT"] or (
+        db.errors_occurred and not db.is_usable()
+    ):
+        db.close()
+    else:
+        db.errors_occurred = False
 
 
 def uses_notify() -> bool:
@@ -101,9 +172,14 @@ def event_marks(application_ids: list[int]) -> dict[int, tuple[int, int]]:
 class Waiter:
     """One stream's wake-up call: set from any thread, awaited on the stream's event loop."""
 
-    def __init__(self, application_id: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, application_id: int, loop: asyncio.AbstractEventLoop, *, covered: bool = False
+    ) -> None:
         self.application_id = application_id
         self.loop = loop
+        # Whether the loop's listener was listening when the waiter was registered: then any
+        # event committed afterwards is notified, and the poll need not wake it to make sure.
+        self.covered = covered
         self._woken = asyncio.Event()
 
     def wake(self) -> None:
@@ -131,6 +207,7 @@ class LoopState:
     listening: asyncio.Event = field(default_factory=asyncio.Event)
     backend_pid: int | None = None  # the listening connection's, while it listens
     marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+    readers: Readers | None = None  # while the loop has streams
 
 
 class Broker:
@@ -145,10 +222,10 @@ class Broker:
     def watch(self, application_id: int) -> Waiter:
         """Register a waiter for the application; starts the loop's poll and listener."""
         loop = asyncio.get_running_loop()
-        waiter = Waiter(application_id, loop)
+        state = self.loop_state(loop)
+        waiter = Waiter(application_id, loop, covered=state.listening.is_set())
         with self._lock:
             self._waiters.setdefault(application_id, set()).add(waiter)
-        state = self.loop_state(loop)
         # Background tasks start from an empty context: they must not inherit the request's
         # (its thread-sensitive executor ends with the request).
         if state.poller is None:
@@ -160,6 +237,14 @@ class Broker:
                 self._listen(loop, state), name="ocsc-live-listen", context=contextvars.Context()
             )
         return waiter
+
+    async def read[**P, T](self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ORM code for a stream or the poll in one of the loop's reader threads."""
+        state = self.loop_state()
+        if state.readers is None:
+            state.readers = Readers()
+        call = partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.wrap_future(state.readers.submit(call))
 
     def release(self, waiter: Waiter) -> None:
         with self._lock:
@@ -199,15 +284,27 @@ class Broker:
                 self.release(waiter)
         return len(waiters)
 
-    def _wake_here(self, loop: asyncio.AbstractEventLoop, application_id: int | None) -> None:
-        """Wake this loop's waiters (of one application, or all), in the loop's thread."""
+    def _wake_here(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        application_id: int | None,
+        *,
+        uncovered: bool = False,
+    ) -> None:
+        """Wake this loop's waiters (of one application, or all; with `uncovered`, only those
+        registered while the loop's listener was not listening), in the loop's thread."""
         with self._lock:
             groups = (
                 list(self._waiters.values())
                 if application_id is None
                 else [self._waiters.get(application_id, set())]
             )
-            waiters = [w for group in groups for w in group if w.loop is loop]
+            waiters = [
+                w
+                for group in groups
+                for w in group
+                if w.loop is loop and not (uncovered and w.covered)
+            ]
         for waiter in waiters:
             waiter.wake()
 
@@ -260,21 +357,28 @@ class Broker:
                 if not watched:
                     return  # no await since the check: a new stream restarts the poll
                 try:
-                    marks = await run_db(event_marks, sorted(watched))
+                    marks = await self.read(event_marks, sorted(watched))
                 except Exception:
                     log.warning("live: the poll failed", exc_info=True)
                     continue
                 for application_id in watched:
                     mark = marks.get(application_id, (0, 0))
-                    if state.marks.get(application_id) != mark:
-                        # A new watch (no mark yet) is woken too: its stream read the log
-                        # before this poll, and an event may have come in between.
+                    known = state.marks.get(application_id)
+                    if known != mark:
                         state.marks[application_id] = mark
-                        self._wake_here(loop, application_id)
+                        # A new watch (no mark yet) is woken too: its stream read the log
+                        # before this poll, and an event may have come in between. Not if
+                        # the listener was listening when it registered: that event was
+                        # notified (a thousand streams opened at once cost no more reads).
+                        self._wake_here(loop, application_id, uncovered=known is None)
                 for application_id in set(state.marks) - watched:
                     del state.marks[application_id]
         finally:
+            # The loop has no stream left (or is closing): so much for its readers too.
             state.poller = None
+            if state.readers is not None:
+                state.readers.stop()
+                state.readers = None
 
     # The PostgreSQL listener: one connection per loop ---------------------------------------
 

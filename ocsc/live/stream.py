@@ -10,7 +10,7 @@ from ocsc.cases.access import access_application, sees_internal
 from ocsc.cases.models import Application, Event
 from ocsc.cases.queries import timeline
 from ocsc.live import conf
-from ocsc.live.broker import broker, run_db
+from ocsc.live.broker import broker
 
 # Events per query; a longer backlog takes several.
 BATCH = 200
@@ -120,6 +120,9 @@ class Cursor:
 async def events(application: Application, *, internal: bool, after: int) -> AsyncIterator[str]:
     """`retry`, the events after `after`, then each new one as it commits; a keepalive comment
     after a quiet spell; the end after LIVE_STREAM_SECONDS (the client resumes)."""
+    # Only the key is kept for the stream's life: the access check's object carries its
+    # service's form and process spec (tens of KiB, times every open stream).
+    application = Application(pk=application.pk)
     waiter = broker.watch(application.pk)  # before the first read: nothing slips between
     loop = waiter.loop
     try:
@@ -131,7 +134,7 @@ async def events(application: Application, *, internal: bool, after: int) -> Asy
         woken = True
         while True:
             if woken:
-                found = await run_db(
+                found = await broker.read(
                     read_messages,
                     application,
                     internal=internal,
@@ -139,11 +142,15 @@ async def events(application: Application, *, internal: bool, after: int) -> Asy
                     skip=cursor.skip,
                     limit=BATCH,
                 )
-                if found:
-                    yield "".join(encode(data) for data in found)
-                    last_write = loop.time()
-                    cursor.sent([data["id"] for data in found], last_write)
                 woken = len(found) == BATCH  # a long backlog: read on at once
+                if found:
+                    sent = [data["id"] for data in found]
+                    chunk = "".join(encode(data) for data in found)
+                    del found  # none of it is kept while the stream waits
+                    yield chunk
+                    del chunk
+                    last_write = loop.time()
+                    cursor.sent(sent, last_write)
                 if woken:
                     continue
             now = loop.time()

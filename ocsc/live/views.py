@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from ocsc.accounts.actions import token_user
 from ocsc.accounts.models import User
+from ocsc.cases.models import Application
 from ocsc.live.broker import run_db
 from ocsc.live.stream import events, watchable
 
@@ -45,21 +46,30 @@ def resume_point(request: HttpRequest) -> int:
     return after
 
 
+def admit(request: HttpRequest, tracking_no: str) -> tuple[Application, bool] | JsonResponse:
+    """Who calls and whether they may watch, in one trip to a worker thread (and one database
+    connection): the application and whether they see internal notes, or the refusal."""
+    user = caller(request)
+    if user is None:
+        response = problem(401, "Sign in, or send Authorization: Bearer <token>.", "not_signed_in")
+        response["WWW-Authenticate"] = 'Bearer realm="ocsc"'
+        return response
+    try:
+        return watchable(user, tracking_no)
+    except Http404:
+        return problem(404, "No such application.", "not_found")
+
+
 @require_GET
 async def application_events(request: HttpRequest, tracking_no: str) -> HttpResponseBase:
     try:
         after = resume_point(request)
     except ValueError as exc:
         return problem(400, f"Last-Event-ID / after: {exc}", "invalid_input")
-    user = await run_db(caller, request)
-    if user is None:
-        response = problem(401, "Sign in, or send Authorization: Bearer <token>.", "not_signed_in")
-        response["WWW-Authenticate"] = 'Bearer realm="ocsc"'
-        return response
-    try:
-        application, internal = await run_db(watchable, user, tracking_no)
-    except Http404:
-        return problem(404, "No such application.", "not_found")
+    admitted = await run_db(admit, request, tracking_no)
+    if isinstance(admitted, JsonResponse):
+        return admitted
+    application, internal = admitted
     stream = StreamingHttpResponse(
         events(application, internal=internal, after=after), content_type="text/event-stream"
     )

@@ -49,34 +49,39 @@ log = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def dispatch_event(event_id: int) -> int:
+def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
     """Make the notifications of an Event and mark it dispatched, once; returns how many
-    were made (0 when it was dispatched already or is being dispatched elsewhere)."""
+    were made (0 when it was dispatched already or is being dispatched elsewhere). With
+    `send_now` (the worker's `dispatch` task), this process then sends them (see notify)."""
     now = timezone.now()
-    mine = list(
-        Event.objects.select_for_update(skip_locked=True)
+    event = (
+        Event.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related(
+            "application__citizen",
+            "application__service",
+            "application__organization__calendar",
+            "application__jurisdiction",
+            "application__process",
+            "step__assignee",
+        )
         .filter(pk=event_id, dispatched_at__isnull=True)
-        .values_list("pk", flat=True)
+        .first()
     )
     if (
-        not mine
+        event is None
         or Event.objects.filter(pk=event_id, dispatched_at=None).update(dispatched_at=now) != 1
     ):
         return 0
-    event = Event.objects.select_related(
-        "application__citizen",
-        "application__service",
-        "application__organization__calendar",
-        "application__jurisdiction",
-        "application__process",
-        "step__assignee",
-    ).get(pk=event_id)
-    return notify(rules.for_event(event), now=now)
+    event.dispatched_at = now
+    return notify(rules.for_event(event), now=now, send_now=send_now)
 
 
-def notify(messages: Sequence[rules.Message], *, now: datetime | None = None) -> int:
+def notify(
+    messages: Sequence[rules.Message], *, now: datetime | None = None, send_now: bool = False
+) -> int:
     """Write each message's notifications — in-app, and the channels the recipient chose
-    for its topic that can reach them — and queue their delivery after commit. A
+    for its topic that can reach them — and queue their delivery after commit (or, with
+    `send_now`, send them after commit in this process: the worker dispatching an Event). A
     notification that exists already is left alone. Returns how many were written."""
     if not messages:
         return 0
@@ -116,10 +121,12 @@ def notify(messages: Sequence[rules.Message], *, now: datetime | None = None) ->
                 )
             )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    made = Notification.objects.filter(uuid__in=[row.uuid for row in rows])
-    pending = list(made.filter(status=Notification.Status.QUEUED).values_list("pk", flat=True))
-    transaction.on_commit(partial(_enqueue_all, pending))
-    return made.count()
+    made = list(
+        Notification.objects.filter(uuid__in=[row.uuid for row in rows]).values_list("pk", "status")
+    )
+    pending = [pk for pk, status in made if status == Notification.Status.QUEUED]
+    transaction.on_commit(partial(_send_all if send_now else _enqueue_all, pending))
+    return len(made)
 
 
 def _link(message: rules.Message) -> str:
@@ -233,6 +240,21 @@ def enqueue_delivery(notification_id: int, *, at: datetime | None = None) -> Non
 def _enqueue_all(notification_ids: Iterable[int]) -> None:
     for notification_id in notification_ids:
         enqueue_delivery(notification_id)
+
+
+def _send_all(notification_ids: Iterable[int]) -> None:
+    """A first attempt at each, here and now: the worker that dispatched an Event sends its
+    few notifications itself rather than queue a task for each, which cost the queue more
+    than the sending. `deliver` claims each as a task would, so a retry, the sweep or a second
+    worker never sends one twice; one that cannot even be attempted here goes to the queue."""
+    for notification_id in notification_ids:
+        try:
+            deliver(notification_id)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # contained as a task runner would: the others still go
+            log.exception("could not send notification %s now; queued", notification_id)
+            enqueue_delivery(notification_id)
 
 
 def resume_notification(notification_id: int, *, status: str, since: datetime) -> bool:

@@ -31,8 +31,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ocsc.accounts.models import Posting, User
+from ocsc.cases.access import roles_here
 from ocsc.cases.models import Application, Event, Step
-from ocsc.catalog.models import Role
 from ocsc.catalog.process import process_of
 from ocsc.notify.models import Channel, Topic
 from ocsc.notify.texts import WORDS
@@ -321,11 +321,8 @@ def _state_name(process: Process, state: str) -> Label:
 
 
 def _role_name(application: Application, code: str) -> Label:
-    name = (
-        Role.objects.filter(kind_id=application.organization.kind_id, code=code)
-        .values_list("name", flat=True)
-        .first()
-    )
+    role = roles_here(application).get(code)
+    name = role.name if role is not None else None
     return name if isinstance(name, dict) and name else code.replace("_", " ")
 
 

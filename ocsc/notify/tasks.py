@@ -10,10 +10,10 @@ log = logging.getLogger(__name__)
 
 @task()
 def dispatch(event_id: int) -> int:
-    """Make an Event's notifications (once)."""
+    """Make an Event's notifications (once), and send them."""
     from ocsc.notify.actions import dispatch_event
 
-    return dispatch_event(event_id)
+    return dispatch_event(event_id, send_now=True)
 
 
 @task()

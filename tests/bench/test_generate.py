@@ -105,6 +105,20 @@ def test_steps_follow_one_another(generated: Summary) -> None:
             assert step.breached == (step.due_at is not None and step.left_at > step.due_at)
 
 
+def test_steps_and_events_carry_their_applications_organization(generated: Summary) -> None:
+    owner = {
+        pk: (org, service)
+        for pk, org, service in Application.objects.values_list(
+            "pk", "organization_id", "service_id"
+        )
+    }
+    steps = Step.objects.values_list("application_id", "organization_id", "service_id")
+    assert {(owner[app] == (org, service)) for app, org, service in steps} == {True}
+    events = Event.objects.values_list("application_id", "organization_id")
+    assert {owner[app][0] == org for app, org in events} == {True}
+    assert len({org for org, _ in owner.values()}) > 1  # more than one to tell apart
+
+
 def test_states_and_categories_agree(generated: Summary) -> None:
     for app in Application.objects.select_related("process", "current_step"):
         process = process_of(app.process)

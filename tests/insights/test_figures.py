@@ -17,6 +17,8 @@ from ocsc.insights.queries import (
     people,
     percentile,
     stalled,
+    totals,
+    typical_step_times,
 )
 from tests.personas import People, upload, water_connection
 
@@ -140,3 +142,38 @@ def test_expected_completion_adds_the_usual_time_of_the_remaining_steps(
     # then approval 1 (as fast took), payment check 1 and installation 5 (their timelines: no
     # history yet): 7 working days from Fri 18 Dec, with Quaid-e-Azam Day (25 Dec) off.
     assert when is not None and when.astimezone(PKT) == datetime(2026, 12, 30, 9, 0, tzinfo=PKT)
+
+
+def test_typical_step_times_are_medians_of_the_years_visits(
+    history: dict[str, Application],
+) -> None:
+    water = history["fast"].service_id
+    with time_machine.travel(NOW, tick=False):
+        typical = typical_step_times([water], NOW - timedelta(days=365))
+        only = typical_step_times([water], NOW - timedelta(days=365), states=["approval"])
+        later = typical_step_times([water], MON + timedelta(days=2))
+    # scrutiny took 1, 3 and 1 working days; the inspection 2; the approval 1
+    assert typical == {
+        (water, "scrutiny"): timedelta(days=1),
+        (water, "site_inspection"): timedelta(days=2),
+        (water, "approval"): timedelta(days=1),
+    }
+    assert only == {(water, "approval"): timedelta(days=1)}
+    # since Wednesday: the scrutiny that ended on Thursday (3 days), the inspection, the approval
+    assert later[(water, "scrutiny")] == timedelta(days=3)
+
+
+def test_totals_give_a_monitor_the_headline_of_each_organization(
+    history: dict[str, Application],
+) -> None:
+    mardan, takht_bhai = (
+        Organization.objects.get(code=code).pk for code in ("tma-mardan", "tma-takht-bhai")
+    )
+    with time_machine.travel(NOW, tick=False):
+        found = totals([mardan, takht_bhai], Period.last_days(30))
+        services = headline([mardan], Period.last_days(30))
+    row = found[mardan]
+    assert (row.received, row.open, row.overdue, row.completed, row.on_time) == (3, 3, 1, 0, 0)
+    assert row.received == sum(s.received for s in services)
+    assert row.on_time_share is None
+    assert (found[takht_bhai].received, found[takht_bhai].open) == (0, 0)

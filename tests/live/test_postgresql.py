@@ -3,6 +3,7 @@ PostgreSQL LISTEN/NOTIFY; a dropped listener; events committed out of id order."
 
 import asyncio
 import threading
+from typing import Any
 
 import psycopg
 import pytest
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 from ocsc.cases import actions
 from ocsc.cases.actions import add_comment, take_action
 from ocsc.cases.models import Application, Event
+from ocsc.live import stream as stream_module
 from ocsc.live.broker import broker, listen_params
 from ocsc.live.conf import CHANNEL
 from tests.live.sse import elsewhere, listening, run, watch
@@ -127,3 +129,41 @@ def test_an_event_committed_after_a_later_one_is_still_sent(people: People) -> N
 
     run(scenario)
     assert broker.watched() == set()
+
+
+@pytest.mark.usefixtures("announced_elsewhere")
+def test_a_stream_opened_while_listening_is_not_read_again_by_the_first_poll(
+    people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thousand streams opened at once cost a thousand reads, not two thousand: the listener
+    would have heard of any event after the stream's first read. The poll still wakes the
+    stream when its application's events change (here no NOTIFY is sent at all)."""
+    first, second = water_connection(people), water_connection(people)
+    settings.LIVE_POLL_SECONDS = 0.05
+    settings.LIVE_KEEPALIVE_SECONDS = 0.1
+    reads: list[int] = []
+    read = stream_module.read_messages
+
+    def counted(application: Application, **kwargs: Any) -> list[dict[str, Any]]:
+        reads.append(application.pk)
+        return read(application, **kwargs)
+
+    monkeypatch.setattr(stream_module, "read_messages", counted)
+
+    async def scenario() -> None:
+        opened_first = await watch(people.ayesha, first.tracking_no)
+        await opened_first.event()
+        await listening()
+        stream = await watch(people.ayesha, second.tracking_no)
+        await stream.event()
+        for _ in range(5):  # while the stream runs: ten polls
+            assert (await stream.next()).comment == "keepalive"
+        assert reads.count(second.pk) == 1
+
+        forwarded = await elsewhere(lambda: forward(people, second))
+        assert (await stream.event())["id"] == forwarded.pk
+        assert reads.count(second.pk) == 2
+        await stream.close()
+        await opened_first.close()
+
+    run(scenario)

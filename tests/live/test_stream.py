@@ -1,12 +1,15 @@
 """The live stream of an application: what each person receives, when, and from where."""
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from django.core.asgi import get_asgi_application
+from django.db import connections
 from django.test import AsyncClient
 
 from ocsc.accounts.actions import issue_token
@@ -246,6 +249,35 @@ def test_events_written_by_another_process_arrive_by_the_poll(
     run(scenario)
 
 
+def test_an_event_between_a_new_streams_first_read_and_the_first_poll_arrives(
+    people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written by another process just after the stream's first read: the first poll, which
+    finds the application's events for the first time, wakes the stream to read again (on
+    SQLite; on PostgreSQL the listener, which starts with the stream, does it too)."""
+    application = water_connection(people)
+    settings.LIVE_POLL_SECONDS = 0.2
+    monkeypatch.setattr(actions, "announce", lambda event_id: None)
+    slipped: list[Event] = []
+    read = stream_module.read_messages
+
+    def read_then_comment(application: Application, **kwargs: Any) -> list[dict[str, Any]]:
+        found = read(application, **kwargs)
+        if not slipped:
+            slipped.append(note(people, application, "In between", internal=False))
+        return found
+
+    monkeypatch.setattr(stream_module, "read_messages", read_then_comment)
+
+    async def scenario() -> None:
+        stream = await watch(people.ayesha, application.tracking_no)
+        assert (await stream.event())["kind"] == "application.submitted"
+        assert (await stream.event())["id"] == slipped[0].pk
+        await stream.close()
+
+    run(scenario)
+
+
 def test_a_quiet_stream_keeps_alive_without_queries_and_ends_after_its_time(
     people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,6 +321,68 @@ def test_a_wake_reads_the_new_events_in_one_query(
         )
     assert [m["text"] for m in found] == ["One", ""]
     assert all(m["application"] == {"state": "site_inspection", "category": "open"} for m in found)
+
+
+def test_an_open_stream_keeps_only_its_applications_id(people: People) -> None:
+    """Not the object the access check read, with its service's form and its process spec:
+    a thousand open streams would hold a thousand copies."""
+    checked, internal = stream_module.watchable(people.ayesha, water_connection(people).tracking_no)
+    assert checked.process.spec_json  # what the check read along
+    gone = weakref.ref(checked)
+    messages = stream_module.events(checked, internal=internal, after=0)
+    del checked
+
+    async def scenario() -> None:
+        assert (await anext(messages)).startswith("retry:")
+        assert "application.submitted" in await anext(messages)
+        gc.collect()
+        assert gone() is None
+        await messages.aclose()
+
+    run(scenario)
+
+
+def test_streams_read_in_their_loops_reader_threads_which_end_with_the_last_stream(
+    people: People, settings: Any
+) -> None:
+    """Each on a connection of its own, which it closes when it ends: when a poll finds no
+    stream left, or when the loop ends."""
+    application = water_connection(people)
+    settings.LIVE_POLL_SECONDS = 0.05
+
+    def readers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("ocsc-live-")]
+
+    async def scenario() -> None:
+        first = await watch(people.ayesha, application.tracking_no)
+        second = await watch(people.kamran, application.tracking_no)
+        await first.event()
+        await second.event()
+        assert broker.loop_state().readers is not None
+        assert len(readers()) == broker_module.READERS
+        await first.close()
+        await asyncio.sleep(0.2)  # polls: the other stream still reads on them
+        assert len(readers()) == broker_module.READERS
+        forwarded = await elsewhere(lambda: forward(people, application))
+        assert (await second.event())["id"] == forwarded.pk
+        await second.close()
+
+    run(scenario)
+    for thread in readers():
+        thread.join(timeout=2)
+    assert readers() == []
+
+
+def test_a_reader_connects_outside_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream's read must not wait behind the requests that hold the pool's connections."""
+    default = connections["default"]
+    options = {**default.settings_dict.get("OPTIONS", {}), "pool": {"max_size": 4}}
+    monkeypatch.setitem(default.settings_dict, "OPTIONS", options)
+    own = broker_module.own_connection()
+    assert own is not default
+    assert "pool" not in own.settings_dict["OPTIONS"]
+    assert own.settings_dict["NAME"] == default.settings_dict["NAME"]
+    assert own.connection is None  # connects at its first query
 
 
 def test_a_client_that_goes_away_releases_its_stream(people: People) -> None:
