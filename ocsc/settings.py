@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: OCSC's queries are short, index-driven reads, and compiling one that
+    # crosses the JIT cost threshold took 100-500 ms longer than running it (bench/README.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 # Connection pooling (PostgreSQL only; Django's pool, psycopg_pool): each process keeps
 # DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE connections open and lends one to each request, waiting at
 # most DB_POOL_TIMEOUT seconds for a free one. Off when DB_POOL_MAX_SIZE is 0 (the default).

@@ -107,22 +107,20 @@ def dashboard(request: HttpRequest, org: str | None = None) -> HttpResponse:
         return gate
     days, period = _period(request)
     if org is None and len(organizations) > 1:
-        rows = []
-        for organization in organizations:
-            services = figures.headline([organization.pk], period)
-            completed = sum(s.completed for s in services)
-            rows.append(
-                {
-                    "organization": organization,
-                    "received": sum(s.received for s in services),
-                    "completed": completed,
-                    "open": sum(s.open for s in services),
-                    "overdue": sum(s.overdue for s in services),
-                    "on_time": (sum(s.on_time for s in services) / completed)
-                    if completed
-                    else None,
-                }
-            )
+        # One set of queries for all the organizations (figures.totals), not one per
+        # organization: the monitor's page stays fast whatever the number of organizations.
+        summed = figures.totals([o.pk for o in organizations], period)
+        rows = [
+            {
+                "organization": organization,
+                "received": summed[organization.pk].received,
+                "completed": summed[organization.pk].completed,
+                "open": summed[organization.pk].open,
+                "overdue": summed[organization.pk].overdue,
+                "on_time": summed[organization.pk].on_time_share,
+            }
+            for organization in organizations
+        ]
         return render(
             request,
             "portal/staff/province.html",
