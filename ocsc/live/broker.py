@@ -60,7 +60,7 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.5, 30.0
 # How many locally announced event ids are remembered, to ignore their NOTIFY echo.
 ANNOUNCED_KEPT = 4096
 # Reader threads (and so database connections) per event loop with streams.
-READERS = 2
+READERS = 4
 
 
 def _then_close[**P, T](fn: Callable[P, T]) -> Callable[P, T]:
