@@ -145,6 +145,12 @@ if DB_POOL_MAX_SIZE > 0:
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
     }
+# Threads per app server process for every request but live streams (ocsc/bridge.py): by
+# default as many as the pool has connections, so that a thread never waits for one.
+_threads = os.environ.get("APP_THREADS", "")
+if _threads and not (_threads.isdigit() and int(_threads) > 0):
+    raise ImproperlyConfigured(f"APP_THREADS={_threads!r}: expected a whole number above 0.")
+APP_THREADS = int(_threads) if _threads else DB_POOL_MAX_SIZE or 8
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

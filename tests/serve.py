@@ -9,19 +9,29 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler, StaticFilesHandler
 from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
+
+from ocsc.bridge import Bridge
 
 
 @contextmanager
 def serving(settings: Any) -> Iterator[str]:
-    """Serve the ASGI app (static files too) until the block ends; yields its base URL."""
+    """Serve the app as ocsc.asgi does (static files too) until the block ends; yields its
+    base URL."""
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    app = Bridge(
+        asgi=ASGIStaticFilesHandler(get_asgi_application()),
+        wsgi=StaticFilesHandler(get_wsgi_application()),
+        threads=4,
+        async_prefixes=("/live/",),
+    )
     config = uvicorn.Config(
-        ASGIStaticFilesHandler(get_asgi_application()),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",

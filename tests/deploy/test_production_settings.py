@@ -19,6 +19,7 @@ def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]
         "DB_POOL_MAX_SIZE",
         "DB_POOL_MIN_SIZE",
         "DB_POOL_TIMEOUT",
+        "APP_THREADS",
         "FILE_STORAGE",
         "AWS_STORAGE_BUCKET_NAME",
         "AWS_S3_ENDPOINT_URL",
@@ -45,6 +46,14 @@ def test_a_pool_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     assert database["CONN_MAX_AGE"] == 0
 
 
+def test_request_threads_match_the_pool_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request thread holds one connection: as many threads as the pool has connections."""
+    assert settings_with(monkeypatch)["APP_THREADS"] == 8
+    pooled = settings_with(monkeypatch, DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="5")
+    assert pooled["APP_THREADS"] == 5
+    assert settings_with(monkeypatch, APP_THREADS="3")["APP_THREADS"] == 3
+
+
 def test_the_smallest_pool_keeps_at_most_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
     database = settings_with(monkeypatch, DATABASE_URL=POSTGRES, DB_POOL_MAX_SIZE="1")["DATABASES"][
         "default"
@@ -64,6 +73,8 @@ def test_the_smallest_pool_keeps_at_most_its_size(monkeypatch: pytest.MonkeyPatc
             {"DATABASE_URL": POSTGRES, "DB_POOL_MAX_SIZE": "4", "DB_POOL_MIN_SIZE": "5"},
             "DB_POOL_MIN_SIZE=5: expected 0 to DB_POOL_MAX_SIZE (4)",
         ),
+        ({"APP_THREADS": "0"}, "APP_THREADS='0': expected a whole number above 0."),
+        ({"APP_THREADS": "four"}, "APP_THREADS='four': expected a whole number above 0."),
         ({"FILE_STORAGE": "s3"}, "FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME"),
         ({"FILE_STORAGE": "ftp"}, "FILE_STORAGE='ftp': expected local or s3"),
     ],
