@@ -118,6 +118,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: OCSC's queries are short, index-driven reads, and compiling one that
     # crosses the JIT cost threshold took 100-500 ms longer than running it (bench/README.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Prepared statements: parameters bound by the server, and a statement run 5 times on a
+    # connection is prepared there, so PostgreSQL stops planning it again. Planning the hot
+    # reads' joins cost it more than running them (bench/README.md).
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 # Connection pooling (PostgreSQL only; Django's pool, psycopg_pool): each process keeps
 # DB_POOL_MIN_SIZE..DB_POOL_MAX_SIZE connections open and lends one to each request, waiting at
 # most DB_POOL_TIMEOUT seconds for a free one. Off when DB_POOL_MAX_SIZE is 0 (the default).
@@ -296,6 +302,8 @@ NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", str(6 
 # unclaimed notification and an unfinished attempt count as lost, reminders' leads, and the
 # hour (local time) of the heads' daily digest.
 NOTIFY_TIMER_SECONDS = float(os.environ.get("NOTIFY_TIMER_SECONDS", "30"))
+# Days the task queue keeps the rows of finished tasks (the timers delete older ones).
+TASK_RESULTS_KEEP_DAYS = float(os.environ.get("TASK_RESULTS_KEEP_DAYS", "7"))
 NOTIFY_SWEEP_AFTER_SECONDS = float(os.environ.get("NOTIFY_SWEEP_AFTER_SECONDS", "10"))
 NOTIFY_LOST_AFTER_SECONDS = float(os.environ.get("NOTIFY_LOST_AFTER_SECONDS", "300"))
 NOTIFY_SEND_LEASE_SECONDS = float(os.environ.get("NOTIFY_SEND_LEASE_SECONDS", "120"))

@@ -11,7 +11,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ocsc.accounts.models import Posting, User
@@ -41,21 +42,35 @@ def active_postings(user: User, *, on: date | None = None) -> QuerySet[Posting]:
     )
 
 
+# scopes(): the postings active on a day, as `active_postings` selects them, with what
+# `Scope` needs (tests/accounts check that both agree).
+SCOPES_SQL = """
+SELECT p.organization_id, r.code, j.path, r.head,
+       EXISTS (SELECT 1 FROM catalog_role b WHERE b.reports_to_id = p.role_id)
+FROM accounts_posting p
+JOIN catalog_role r ON r.id = p.role_id
+LEFT JOIN catalog_jurisdiction j ON j.id = p.jurisdiction_id
+WHERE p.user_id = %s AND p.starts_on <= %s AND (p.ends_on IS NULL OR p.ends_on >= %s)
+ORDER BY p.organization_id, r.code, p.id
+"""
+
+
 def scopes(user: User) -> list[Scope]:
-    """The user's active postings, read once per user object (one query)."""
+    """The user's active postings, read once per user object (one query).
+
+    Nearly every request asks (who may see, who may act), so this one is written in SQL: the
+    ORM took 1.4 ms to compile it, 40 times as long as running it (bench/README.md). It
+    selects what `active_postings` does."""
     cached: list[Scope] | None = getattr(user, "_ocsc_scopes", None)
     if cached is None:
-        from ocsc.catalog.models import Role
-
-        reports = Role.objects.filter(reports_to=OuterRef("role_id"))
-        rows = (
-            active_postings(user)
-            .annotate(supervises=Exists(reports))
-            .values_list(
-                "organization_id", "role__code", "jurisdiction__path", "role__head", "supervises"
-            )
-        )
-        cached = [Scope(*row) for row in rows]
+        day = connection.ops.adapt_datefield_value(timezone.localdate())
+        with connection.cursor() as cursor:
+            cursor.execute(SCOPES_SQL, [user.pk, day, day])
+            rows = cursor.fetchall()
+        cached = [
+            Scope(organization, role, path, bool(head), bool(supervises))
+            for organization, role, path, head, supervises in rows
+        ]
         user._ocsc_scopes = cached  # type: ignore[attr-defined]
     return cached
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -187,24 +187,34 @@ def issue_token(user: User, *, name: str = "mobile app") -> tuple[ApiToken, str]
     return token, key
 
 
+# token_user(): a live token and its active user, and whether its last use is older than
+# TOKEN_USE_NOTED. In SQL because every API call asks: the ORM's query took 0.7 ms of CPU.
+BEARER_SQL = """
+SELECT u.*, t.id AS ocsc_token_id,
+       (t.last_used_at IS NULL OR t.last_used_at < %s) AS ocsc_token_stale
+FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id
+WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active
+"""
+TOKEN_USE_NOTED = timedelta(minutes=5)  # how often a token's last use is written
+
+
 def token_user(key: str) -> tuple[ApiToken, User] | None:
-    """The live token and user for a bearer key, or None; notes when it was last used."""
+    """The live token and user for a bearer key, or None; notes when it was last used. The
+    token comes with its id and user loaded (other fields load when read)."""
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(
-            key_hash=_token_hash(key),
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            user__is_active=True,
-        )
-        .first()
+    moment = connection.ops.adapt_datetimefield_value
+    found = list(
+        User.objects.raw(BEARER_SQL, [moment(now - TOKEN_USE_NOTED), _token_hash(key), moment(now)])
     )
-    if token is None:
+    if not found:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token, token.user
+    user = found[0]
+    token_id: int = user.ocsc_token_id  # type: ignore[attr-defined]
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user.pk])
+    token.user = user
+    if user.ocsc_token_stale:  # type: ignore[attr-defined]
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return token, user
 
 
 def revoke_token(token: ApiToken) -> None:

@@ -25,6 +25,7 @@ def access_application(user: User, tracking_no: str, *, write: bool = False) -> 
     application = (
         Application.objects.select_related(*related)
         .filter(tracking_no=tracking_no.strip().upper())
+        .order_by()  # one at most: the default ordering cost 20% of the fetch's CPU
         .first()
     )
     if application is None or not access.may_see(

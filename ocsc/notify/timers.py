@@ -14,7 +14,9 @@ subject), never by the timer remembering what it did. Each works in bounded batc
 - `escalate_late_steps`: one level up the owner's chain each time a further step timeline
   passes, up to the head;
 - `time_out_steps`: a citizen's step whose timeline ran out takes its timeout action;
-- `send_digests`: once a day, each head hears of the organization's overdue work.
+- `send_digests`: once a day, each head hears of the organization's overdue work;
+- `prune_task_results`: the task queue's rows of finished tasks, after
+  TASK_RESULTS_KEEP_DAYS (each application leaves four or five).
 """
 
 import logging
@@ -26,6 +28,7 @@ from operator import or_
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from ocsc.cases.actions import escalate_step, time_out_step
 from ocsc.cases.models import Event, Step
@@ -38,6 +41,7 @@ from ocsc.workflow import CITIZEN, RoleChart
 log = logging.getLogger(__name__)
 
 BATCH = 200
+PRUNE_BATCH = 5000
 
 
 def _seconds(name: str) -> timedelta:
@@ -251,6 +255,19 @@ def send_digests(now: datetime) -> int:
     return made
 
 
+def prune_task_results(now: datetime) -> int:
+    """Delete up to PRUNE_BATCH rows of tasks that finished (ran or failed) more than
+    TASK_RESULTS_KEEP_DAYS ago: the queue table would otherwise grow by a few rows for each
+    application, forever. What a task did is in its own rows (events, notifications)."""
+    cutoff = now - timedelta(days=settings.TASK_RESULTS_KEEP_DAYS)
+    old = DBTaskResult.objects.filter(finished_at__lt=cutoff).order_by("finished_at")
+    ids = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+    if not ids:
+        return 0
+    deleted, _ = DBTaskResult.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
 TIMERS: list[tuple[str, Callable[[datetime], int]]] = [
     ("dispatched", sweep_events),
     ("resumed", resume_deliveries),
@@ -259,6 +276,7 @@ TIMERS: list[tuple[str, Callable[[datetime], int]]] = [
     ("reminded", remind_officials),
     ("reminded_citizens", remind_citizens),
     ("digests", send_digests),
+    ("pruned_task_results", prune_task_results),
 ]
 
 

@@ -97,10 +97,37 @@ def test_a_token_is_stored_hashed_expires_and_can_be_revoked() -> None:
     assert key not in token.key_hash and key.startswith("ocsc_")
     found = token_user(key)
     assert found is not None and found[1] == user
+    assert found[0].pk == token.pk and found[0].name == "Ayesha's phone"
+    assert found[0].user == user and found[1].phone == "+923001234567"
     assert token_user(key + "x") is None
     with time_machine.travel(timezone.now() + timedelta(days=91)):
         assert token_user(key) is None
     revoke_token(token)
+    assert token_user(key) is None
+
+
+def test_a_token_notes_its_last_use_every_few_minutes() -> None:
+    user = User.objects.create_user("03001234567", name="Ayesha")
+    token, key = issue_token(user, name="phone")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert token_user(key) is not None
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    with time_machine.travel(start + timedelta(minutes=4), tick=False):
+        token_user(key)
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    with time_machine.travel(start + timedelta(minutes=6), tick=False):
+        token_user(key)
+    token.refresh_from_db()
+    assert token.last_used_at == start + timedelta(minutes=6)
+
+
+def test_an_inactive_users_token_is_refused() -> None:
+    user = User.objects.create_user("03001234567", name="Ayesha")
+    _, key = issue_token(user, name="phone")
+    User.objects.filter(pk=user.pk).update(is_active=False)
     assert token_user(key) is None
 
 

@@ -328,3 +328,36 @@ def test_the_timer_command_runs_every_timer_once_and_says_what_it_did(
         "timers: nothing to do",
     ]
     assert "[SMS to +923001111111] آپ کی درخواست موصول ہو گئی ہے۔ ٹریکنگ نمبر: MDN-26-000001" in out
+
+
+def test_the_rows_of_tasks_finished_long_ago_are_pruned(settings: Settings) -> None:
+    """The queue table keeps finished tasks for TASK_RESULTS_KEEP_DAYS, and waiting ones
+    whatever their age."""
+    from django_tasks_db.models import DBTaskResult
+
+    from ocsc.notify.timers import prune_task_results
+
+    settings.TASK_RESULTS_KEEP_DAYS = 7
+    now = at(20)
+
+    def task(status: str, finished: datetime | None) -> DBTaskResult:
+        row: DBTaskResult = DBTaskResult.objects.create(
+            args_kwargs={"args": [1], "kwargs": {}},
+            task_path="ocsc.notify.tasks.dispatch",
+            queue_name="default",
+            backend_name="default",
+            status=status,
+            finished_at=finished,
+        )
+        return row
+
+    old_done = task("SUCCESSFUL", now - timedelta(days=8))
+    old_failed = task("FAILED", now - timedelta(days=7, minutes=1))
+    recent = task("SUCCESSFUL", now - timedelta(days=6))
+    waiting = task("READY", None)
+    DBTaskResult.objects.filter(pk=waiting.pk).update(enqueued_at=now - timedelta(days=30))
+
+    assert prune_task_results(now) == 2
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert not DBTaskResult.objects.filter(pk__in=[old_done.pk, old_failed.pk]).exists()
+    assert prune_task_results(now) == 0
