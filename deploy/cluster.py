@@ -42,6 +42,9 @@ APP_GRACEFUL_SECONDS = 10
 # Room for the multipart envelope and the form fields around the largest allowed file, so
 # that the app, not nginx, refuses a file a little too big, with its own message.
 BODY_MARGIN_BYTES = 1024 * 1024
+# nginx's connections (clients and app servers together): room for about 4,000 requests in
+# flight and live streams at once.
+WORKER_CONNECTIONS = 8192
 
 
 class ClusterError(Exception):
@@ -452,11 +455,14 @@ def nginx_config(plan: Plan, *, mime_types: Path | None, run_as_root: bool) -> s
 {"user root;" if run_as_root else ""}
 daemon off;
 worker_processes 1;
+# Each request in flight holds two connections (the client's and the app server's), each
+# live stream too: 1024 refused new ones (500s) at 500 benchmark users.
+worker_rlimit_nofile {WORKER_CONNECTIONS * 2};
 pid {var}/nginx.pid;
 error_log {var}/logs/nginx-error.log warn;
 
 events {{
-    worker_connections 1024;
+    worker_connections {WORKER_CONNECTIONS};
 }}
 
 http {{

@@ -35,6 +35,8 @@ def test_the_local_cluster_config(tmp_path: Path) -> None:
         "127.0.0.1:8103",
     ]
     assert f"pid {tmp_path}/nginx.pid;" in text and "daemon off;" in text
+    # 500 benchmark users hold 1,000 connections (theirs and the app servers'): room for more.
+    assert "worker_connections 8192;" in text and "worker_rlimit_nofile 16384;" in text
 
 
 def test_the_production_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
