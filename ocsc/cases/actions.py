@@ -85,6 +85,14 @@ def _closed(application: Application) -> ActionRefused:
     )
 
 
+def _record(application: Application, **fields: Any) -> Event:
+    """A new Event of `application`, carrying its organization (the dashboards filter
+    events on it, without joining the applications)."""
+    return Event.objects.create(
+        application=application, organization_id=application.organization_id, **fields
+    )
+
+
 def _announce(event: Event) -> None:
     transaction.on_commit(partial(announce, event.pk))
 
@@ -183,9 +191,8 @@ def submit_application(
         due_at=calendar.due_at(now, process.sla) if process.sla else None,
     )
     step = _open_step(application, Clock(calendar, process), process.start, now)
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.SUBMITTED,
         actor=citizen,
         actor_role=CITIZEN,
@@ -412,9 +419,8 @@ def take_action(
             "currency": application.service.fee_currency,
             "reference": f"{application.tracking_no}-{application.steps.count()}",
         }
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=kind,
         actor=actor,
         actor_role=capacity(roles, step.owner_role, chart),
@@ -516,9 +522,8 @@ def withdraw(application: Application, *, actor: User, reason: str = "") -> Even
             "updated_at": now,
         },
     )
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.WITHDRAWN,
         actor=actor,
         actor_role=CITIZEN,
@@ -550,9 +555,8 @@ def add_comment(
     if internal and not sees_internal(actor, application):
         raise NotAllowed(_("Only officials write internal notes."))
     owner = application.current_step.owner_role if application.current_step else ""
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.COMMENT,
         actor=actor,
         actor_role=capacity(roles, owner, chart_of(application)) if owner else sorted(roles)[0],
@@ -583,9 +587,8 @@ def attach_documents(
     if errors:
         raise InvalidInput(errors)
     owner = application.current_step.owner_role if application.current_step else ""
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.DOCUMENTS,
         actor=actor,
         actor_role=capacity(roles, owner, chart_of(application)),
@@ -620,9 +623,8 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
     _claim(application, now)
     Step.objects.filter(pk=step.pk).update(assignee=assignee)
     step.assignee = assignee
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.ASSIGNED,
         actor=actor,
         actor_role=capacity(roles, step.owner_role, chart),
@@ -655,9 +657,8 @@ def escalate_step(step: Step, *, level: int) -> Event | None:
     if updated != 1:
         return None
     step.escalation_level = level
-    event = Event.objects.create(
-        application=application,
-        organization_id=application.organization_id,
+    event = _record(
+        application,
         kind=Event.Kind.ESCALATED,
         actor=None,
         actor_role=SYSTEM,
