@@ -20,6 +20,7 @@ def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]
         "DB_POOL_MIN_SIZE",
         "DB_POOL_TIMEOUT",
         "APP_THREADS",
+        "DB_PREPARED_STATEMENTS",
         "FILE_STORAGE",
         "AWS_STORAGE_BUCKET_NAME",
         "AWS_S3_ENDPOINT_URL",
@@ -44,6 +45,19 @@ def test_a_pool_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     )["DATABASES"]["default"]
     assert database["OPTIONS"]["pool"] == {"min_size": 3, "max_size": 8, "timeout": 10.0}
     assert database["CONN_MAX_AGE"] == 0
+
+
+def test_prepared_statements_on_postgresql_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = settings_with(monkeypatch, DATABASE_URL=POSTGRES)["DATABASES"]["default"]["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    off = settings_with(monkeypatch, DATABASE_URL=POSTGRES, DB_PREPARED_STATEMENTS="0")
+    assert "server_side_binding" not in off["DATABASES"]["default"]["OPTIONS"]
+    assert "prepare_threshold" not in off["DATABASES"]["default"]["OPTIONS"]
+    sqlite = settings_with(monkeypatch)["DATABASES"]["default"]["OPTIONS"]
+    assert "server_side_binding" not in sqlite
 
 
 def test_request_threads_match_the_pool_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
