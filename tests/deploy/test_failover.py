@@ -1,12 +1,13 @@
 """nginx in front of two app servers: one stops in the middle of a burst of writes.
 
 What is allowed, and why:
-- a request that was at the stopped server when it stopped may fail (502 from nginx): a
-  killed server never answers it, and nginx does not resend a POST that reached a server,
-  since it may have been written. With SIGTERM the server finishes what it has begun, but a
-  request nginx sends on an idle connection in the instant the server closes it fails the
-  same way. So at most one failure per client thread (each has one request in flight), all
-  before the stop completed;
+- a request that was at the stopped server when it stopped may fail: a killed server never
+  answers it, and nginx does not resend a POST that reached a server, since it may have been
+  written. nginx answers 502, or, when the server died after it had begun to answer (the
+  status line sent, not the body), closes the client's connection: no answer at all. With
+  SIGTERM the server finishes what it has begun, but a request nginx sends on an idle
+  connection in the instant the server closes it fails the same way. So at most one failure
+  per client thread (each has one request in flight), all before the stop completed;
 - every request begun after the stopped server is gone succeeds, through the other one;
 - every write answered 2xx is in the database exactly once, and no write is there twice
   (a failed one may be there once: the server wrote it, then died before answering).
@@ -41,7 +42,7 @@ MOST = 400  # a bound on the whole burst
 class Sent:
     text: str
     started: float
-    status: int | None  # None: no answer at all (nginx always answers, so: never)
+    status: int | None  # None: no complete answer (the server died while answering)
     body: bytes = b""
 
 
@@ -93,7 +94,7 @@ class Burst:
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 conn = http.client.HTTPConnection(*self.address, timeout=WAIT * 2)
-                # What went wrong, for the assertion's message (seen once in about 15 runs).
+                # What went wrong, for an assertion's message.
                 result = Sent(
                     text, started, None, f"{time.monotonic() - started:.3f} s: {exc!r}".encode()
                 )
@@ -140,9 +141,10 @@ def test_writes_through_nginx_survive_an_app_server_stopping(
     assert len(after) >= AFTER_STOP, f"only {len(after)} requests after the stop"
     assert [s.status for s in after] == [201] * len(after)
     # Failures: only requests in flight at the stop, at most one per client thread, each
-    # answered by nginx with 502 (the server it was at closed the connection).
+    # answered by nginx with 502 (the server it was at closed the connection) or cut off
+    # (it died mid-answer: seen once in about 15 runs with SIGKILL).
     assert len(failed) <= THREADS, [(s.text, s.status, s.body[:200]) for s in failed]
-    assert all(s.status == 502 and s.started < burst.stopped_at for s in failed), failed
+    assert all(s.status in (502, None) and s.started < burst.stopped_at for s in failed), failed
     # Both servers took writes before the stop; the last ones, only the one left.
     served = served_by(profile, logged)
     deadline = time.monotonic() + 5  # nginx logs a request just after its client has the answer
