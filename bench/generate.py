@@ -4,11 +4,12 @@ Writes to whatever DATABASES points at (SQLite under DATA_DIR, or DATABASE_URL).
 """
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+
+from bench import setup_django
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -42,12 +43,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocsc.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-
+    where = setup_django()
     from bench.run import DEFAULT_CATALOG, Options, generate
 
     if args.now is not None and args.now.tzinfo is None:
@@ -64,8 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         officials_per_role=args.officials_per_role,
         now=args.now,
     )
-    where = connection.settings_dict["NAME"]
-    print(f"generating {options.applications:,} applications into {connection.vendor} {where}")
+    print(f"generating {options.applications:,} applications into {where}")
     try:
         summary = generate(options, say=lambda line: print(line, flush=True))
     except RuntimeError as exc:

@@ -41,6 +41,8 @@ from typing import Any
 
 import aiohttp
 
+from bench import setup_django
+
 # Bench citizens' numbers: +92306 and seven digits (the generator uses +92309 and +92308).
 PHONE_PREFIX = "+92306"
 TOKEN_NAME = "bench-live"  # noqa: S105 - a token's label
@@ -739,13 +741,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocsc.settings")
-    import django
-
-    django.setup()
+    where = setup_django()
     from django.db import connection, connections
 
-    where = f"{connection.vendor} {connection.settings_dict['NAME']}"
     if args.cleanup:
         removed = cleanup()
         print(f"removed from {where}: {removed}")

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench import setup_django
+
 PREFIX = "+92307"  # bench.load's people: citizens +923070NNNNNN, officials +923079…
 SERVICE = "wssc-bill-correction"
 ASSIGNER_ROLE = "zonal_manager"
@@ -821,13 +823,9 @@ def drain(limit: float) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocsc.settings")
-    import django
-
-    django.setup()
+    where = setup_django()
     from django.db import connection
 
-    where = f"{connection.vendor} {connection.settings_dict['NAME']}"
     if args.cleanup:
         removed = retrying(lambda: remove(people=True))
         print(f"removed from {where}: " + ", ".join(f"{v:,} {k}" for k, v in removed.items()))
