@@ -43,6 +43,7 @@ from ocsc.cases.queries import (
 )
 from ocsc.catalog.models import Jurisdiction, Organization, Service
 from ocsc.catalog.process import process_of
+from ocsc.compiled import Compiled
 from ocsc.workflow import CITIZEN
 
 router = Router(tags=["applications"], auth=signed_in)
@@ -81,20 +82,32 @@ def upload(request: HttpRequest, file: File[UploadedFile]) -> Status[UploadOut]:
     )
 
 
+def _place(code: str) -> QuerySet[Jurisdiction]:
+    return Jurisdiction.objects.filter(code=code).order_by()[:1]
+
+
+def _offered(code: str, organization: str) -> QuerySet[Service]:
+    return (
+        Service.objects.filter(code=code, active=True, organization__code=organization)
+        .select_related("organization__calendar", "current_process")
+        .order_by()[:1]
+    )
+
+
+_PLACE = Compiled(_place)
+_OFFERED = Compiled(_offered)
+
+
 def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
     """The service and area a submission names, routed when no organization is given."""
-    place = Jurisdiction.objects.filter(code=payload.jurisdiction).first()
+    place = _PLACE.first(code=payload.jurisdiction)
     if place is None:
         raise InvalidInput(
             {"jurisdiction": _("no area has the code '%(code)s'") % {"code": payload.jurisdiction}}
         )
     offered = Service.objects.filter(code=payload.service, active=True)
     if payload.organization:
-        service = (
-            offered.filter(organization__code=payload.organization)
-            .select_related("organization__calendar", "current_process")
-            .first()
-        )
+        service = _OFFERED.first(code=payload.service, organization=payload.organization)
         if service is None and not Organization.objects.filter(code=payload.organization).exists():
             raise InvalidInput(
                 {"organization": _("no organization '%(code)s'") % {"code": payload.organization}}
@@ -184,12 +197,19 @@ def comment(request: HttpRequest, tracking_no: str, payload: CommentIn) -> Statu
     return Status(201, event_out(event))
 
 
+def _official(phone: str) -> QuerySet[User]:
+    return User.objects.filter(phone=phone, is_active=True).order_by()[:1]
+
+
+_OFFICIAL = Compiled(_official)
+
+
 def _assignee(phone: str, field: str) -> User:
     try:
         number = normalize_phone(phone)
     except ValidationError as exc:
         raise InvalidInput({field: exc.messages[0]}) from None
-    found = User.objects.filter(phone=number, is_active=True).first()
+    found = _OFFICIAL.first(phone=number)
     if found is None:
         raise InvalidInput({field: _("no official has the number %(phone)s") % {"phone": number}})
     return found

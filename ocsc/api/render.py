@@ -8,6 +8,7 @@ the one the actions would give.
 from datetime import UTC, datetime
 from typing import overload
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ocsc.accounts.models import User
@@ -30,9 +31,10 @@ from ocsc.api.schemas import (
     StepOut,
 )
 from ocsc.cases.access import may_assign, may_withdraw, roles_here, roles_of
-from ocsc.cases.models import Application, Event
+from ocsc.cases.models import Application, Attachment, Event
 from ocsc.cases.queries import actions_for
 from ocsc.catalog.process import process_of
+from ocsc.compiled import Compiled
 from ocsc.workflow import Category
 
 
@@ -46,6 +48,17 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
+def _attachments(application_id: int) -> QuerySet[Attachment]:
+    return (
+        Attachment.objects.filter(application_id=application_id)
+        .select_related("event")
+        .order_by("created_at", "pk")
+    )
+
+
+_ATTACHMENTS = Compiled(_attachments)
+
+
 def application_out(application: Application, user: User) -> ApplicationOut:
     """The application for `user`: as read by `access_application`, or as an action has just
     left it in memory (its new step included), which saves reading it again."""
@@ -53,7 +66,7 @@ def application_out(application: Application, user: User) -> ApplicationOut:
     process = process_of(application.process)
     roles = roles_of(user, application)
     organization = application.organization
-    attachments = list(application.attachments.select_related("event").order_by("created_at", "pk"))
+    attachments = _ATTACHMENTS.all(application_id=application.pk)
 
     step = application.current_step
     step_out = challan = None

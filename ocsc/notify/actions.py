@@ -21,12 +21,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
+from ocsc.compiled import Compiled
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
     Channel,
@@ -48,13 +49,9 @@ log = logging.getLogger(__name__)
 # Making notifications -------------------------------------------------------------------
 
 
-@transaction.atomic
-def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
-    """Make the notifications of an Event and mark it dispatched, once; returns how many
-    were made (0 when it was dispatched already or is being dispatched elsewhere). With
-    `send_now` (the worker's `dispatch` task), this process then sends them (see notify)."""
-    now = timezone.now()
-    event = (
+def _undispatched(event_id: int) -> QuerySet[Event]:
+    """The Event with all that its messages say, locked (skipped if another worker has it)."""
+    return (
         Event.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(
             "application__citizen",
@@ -65,8 +62,20 @@ def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
             "step__assignee",
         )
         .filter(pk=event_id, dispatched_at__isnull=True)
-        .first()
+        .order_by()[:1]
     )
+
+
+_UNDISPATCHED = Compiled(_undispatched)
+
+
+@transaction.atomic
+def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
+    """Make the notifications of an Event and mark it dispatched, once; returns how many
+    were made (0 when it was dispatched already or is being dispatched elsewhere). With
+    `send_now` (the worker's `dispatch` task), this process then sends them (see notify)."""
+    now = timezone.now()
+    event = _UNDISPATCHED.first(event_id=event_id)
     if (
         event is None
         or Event.objects.filter(pk=event_id, dispatched_at=None).update(dispatched_at=now) != 1
@@ -80,9 +89,13 @@ def notify(
     messages: Sequence[rules.Message], *, now: datetime | None = None, send_now: bool = False
 ) -> int:
     """Write each message's notifications — in-app, and the channels the recipient chose
-    for its topic that can reach them — and queue their delivery after commit (or, with
-    `send_now`, send them after commit in this process: the worker dispatching an Event). A
-    notification that exists already is left alone. Returns how many were written."""
+    for its topic that can reach them — and queue their delivery after commit. With
+    `send_now` (the worker dispatching an Event), this process claims them as it writes them,
+    with their first attempt, and sends them after commit: a delivery task for each cost the
+    queue more than the sending, and claiming them apart cost as many statements again. If
+    the process dies before it has sent them, the sweep takes the claims back after
+    NOTIFY_SEND_LEASE_SECONDS, as for any sender that died. A notification that exists
+    already is left alone. Returns how many were written."""
     if not messages:
         return 0
     now = now or timezone.now()
@@ -100,6 +113,7 @@ def notify(
                 continue
             text = render(message.reason, channel, recipient.language, values)
             in_app = channel == Channel.IN_APP
+            claimed = send_now and not in_app
             rows.append(
                 Notification(
                     recipient=recipient,
@@ -114,18 +128,34 @@ def notify(
                     title=text.title,
                     body=text.body,
                     link=link,
-                    status=Notification.Status.SENT if in_app else Notification.Status.QUEUED,
+                    status=Notification.Status.SENT
+                    if in_app
+                    else Notification.Status.SENDING
+                    if claimed
+                    else Notification.Status.QUEUED,
                     sent_at=now if in_app else None,
+                    attempts=1 if claimed else 0,
+                    claimed_at=now if claimed else None,
                     next_attempt_at=now,
                     created_at=now,
                 )
             )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    made = list(
-        Notification.objects.filter(uuid__in=[row.uuid for row in rows]).values_list("pk", "status")
+    made = dict(
+        Notification.objects.filter(uuid__in=[row.uuid for row in rows]).values_list("uuid", "pk")
     )
-    pending = [pk for pk, status in made if status == Notification.Status.QUEUED]
-    transaction.on_commit(partial(_send_all if send_now else _enqueue_all, pending))
+    pending = []
+    for row in rows:
+        row.pk = made.get(row.uuid)
+        if row.pk is not None and row.status != Notification.Status.SENT:
+            pending.append(row)
+    if send_now and pending:
+        attempts = DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(notification=row, number=1, started_at=now) for row in pending
+        )
+        transaction.on_commit(partial(_send_claimed, list(zip(pending, attempts, strict=True))))
+    elif pending:
+        transaction.on_commit(partial(_enqueue_all, [row.pk for row in pending]))
     return len(made)
 
 
@@ -167,52 +197,123 @@ def _address(user: User, channel: str, pushable: set[int]) -> str | None:
 def deliver(notification_id: int) -> str | None:
     """One attempt at sending a queued notification that is due; returns its new status,
     or None when it was not this caller's to send (sent, claimed elsewhere, not due)."""
+    return deliver_many([notification_id]).get(notification_id)
+
+
+def deliver_many(notification_ids: Sequence[int]) -> dict[int, str]:
+    """One attempt at sending each queued notification that is due, in a few statements
+    whatever their number; returns the new status of each that was this caller's to send.
+
+    Each is claimed (committed before anything is sent, so that the sweep can resume a
+    claim whose sender died), its attempt recorded, sent, and then its outcome written on
+    condition that the claim is still this caller's."""
     now = timezone.now()
     claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.QUEUED, next_attempt_at__lte=now
+        pk__in=notification_ids, status=Notification.Status.QUEUED, next_attempt_at__lte=now
     ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return None
-    notification = Notification.objects.get(pk=notification_id)
-    attempt = DeliveryAttempt.objects.create(
-        notification=notification,
-        number=DeliveryAttempt.objects.filter(notification=notification).count() + 1,
-        started_at=now,
+    if not claimed:
+        return {}
+    notifications = list(
+        Notification.objects.filter(
+            pk__in=notification_ids, status=Notification.Status.SENDING, claimed_at=now
+        ).order_by("pk")
     )
-    fields: dict[str, Any]
+    # Counted, not taken from `attempts`: a retry from the admin starts that count again.
+    earlier = dict(
+        DeliveryAttempt.objects.filter(notification__in=notifications)
+        .order_by()
+        .values("notification")
+        .annotate(made=Count("pk"))
+        .values_list("notification", "made")
+    )
+    attempts = DeliveryAttempt.objects.bulk_create(
+        DeliveryAttempt(notification=n, number=earlier.get(n.pk, 0) + 1, started_at=now)
+        for n in notifications
+    )
+    return _attempt(list(zip(notifications, attempts, strict=True)), claimed_at=now)
+
+
+def _attempt(
+    claimed: Sequence[tuple[Notification, DeliveryAttempt]], *, claimed_at: datetime
+) -> dict[int, str]:
+    """Send notifications claimed at `claimed_at`, each with its attempt recorded, and write
+    how each went; a failure worth retrying is queued again for later."""
+    outcomes: dict[int, dict[str, Any]] = {}
+    for notification, attempt in claimed:
+        outcomes[notification.pk] = fields = _send(notification, claimed_at)
+        attempt.finished_at = timezone.now()
+        attempt.error = fields["error"]
+        attempt.ok = not attempt.error
+    attempts = [attempt for _, attempt in claimed]
+    if len(attempts) == 1:
+        (only,) = attempts
+        DeliveryAttempt.objects.filter(pk=only.pk).update(
+            finished_at=only.finished_at, ok=only.ok, error=only.error
+        )
+    else:
+        DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "ok", "error"])
+    statuses = _write_outcomes(outcomes, claimed_at=claimed_at)
+    for pk, status in statuses.items():
+        if status == Notification.Status.QUEUED:
+            enqueue_delivery(pk, at=outcomes[pk]["next_attempt_at"])
+    return statuses
+
+
+def _send(notification: Notification, now: datetime) -> dict[str, Any]:
+    """Hand the notification to its channel; the fields its outcome sets."""
     try:
         reference = channels.send(notification)
     except channels.Undeliverable as exc:
-        error = str(exc)
-        fields = {"status": Notification.Status.FAILED, "error": error}
+        return {"status": Notification.Status.FAILED, "error": str(exc)}
     except Exception as exc:
         error = str(exc) or exc.__class__.__name__
         log.warning("notification %s (%s) failed: %s", notification.pk, notification.channel, error)
         if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-            fields = {"status": Notification.Status.FAILED, "error": error}
-        else:
-            fields = {
-                "status": Notification.Status.QUEUED,
-                "error": error,
-                "next_attempt_at": now + backoff(notification.attempts),
-            }
-    else:
-        error = ""
-        fields = {
-            "status": Notification.Status.SENT,
-            "error": "",
-            "reference": reference[:200],
-            "sent_at": timezone.now(),
+            return {"status": Notification.Status.FAILED, "error": error}
+        return {
+            "status": Notification.Status.QUEUED,
+            "error": error,
+            "next_attempt_at": now + backoff(notification.attempts),
         }
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        finished_at=timezone.now(), ok=not error, error=error
-    )
-    mine = Notification.objects.filter(
-        pk=notification.pk, status=Notification.Status.SENDING, claimed_at=now
-    ).update(**fields)
-    if mine and fields["status"] == Notification.Status.QUEUED:
-        enqueue_delivery(notification.pk, at=fields["next_attempt_at"])
-    return str(fields["status"]) if mine else None
+    return {
+        "status": Notification.Status.SENT,
+        "error": "",
+        "reference": reference[:200],
+        "sent_at": timezone.now(),
+    }
+
+
+def _write_outcomes(
+    outcomes: Mapping[int, Mapping[str, Any]], *, claimed_at: datetime
+) -> dict[int, str]:
+    """Write each outcome where the claim is still this caller's (the sweep may have taken a
+    notification back meanwhile); the sent ones in one statement. Returns what was written."""
+    mine = Notification.objects.filter(status=Notification.Status.SENDING, claimed_at=claimed_at)
+    written: dict[int, str] = {}
+    sent = {pk: f for pk, f in outcomes.items() if f["status"] == Notification.Status.SENT}
+    if len(sent) == 1:
+        sent = {}  # one alone: written below, without the CASEs
+    if sent:
+        count = mine.filter(pk__in=sent).update(
+            status=Notification.Status.SENT,
+            error="",
+            reference=Case(*(When(pk=pk, then=Value(f["reference"])) for pk, f in sent.items())),
+            sent_at=Case(*(When(pk=pk, then=Value(f["sent_at"])) for pk, f in sent.items())),
+        )
+        done = (
+            set(sent)
+            if count == len(sent)
+            else set(
+                Notification.objects.filter(
+                    pk__in=sent, status=Notification.Status.SENT, claimed_at=claimed_at
+                ).values_list("pk", flat=True)
+            )
+        )
+        written.update((pk, Notification.Status.SENT) for pk in done)
+    for pk, fields in outcomes.items():
+        if pk not in sent and mine.filter(pk=pk).update(**fields):
+            written[pk] = str(fields["status"])
+    return written
 
 
 def backoff(attempts: int) -> timedelta:
@@ -242,19 +343,17 @@ def _enqueue_all(notification_ids: Iterable[int]) -> None:
         enqueue_delivery(notification_id)
 
 
-def _send_all(notification_ids: Iterable[int]) -> None:
-    """A first attempt at each, here and now: the worker that dispatched an Event sends its
-    few notifications itself rather than queue a task for each, which cost the queue more
-    than the sending. `deliver` claims each as a task would, so a retry, the sweep or a second
-    worker never sends one twice; one that cannot even be attempted here goes to the queue."""
-    for notification_id in notification_ids:
-        try:
-            deliver(notification_id)
-        except KeyboardInterrupt:
-            raise
-        except BaseException:  # contained as a task runner would: the others still go
-            log.exception("could not send notification %s now; queued", notification_id)
-            enqueue_delivery(notification_id)
+def _send_claimed(claimed: Sequence[tuple[Notification, DeliveryAttempt]]) -> None:
+    """After the dispatch commits: send what it claimed. Whatever goes wrong that the
+    channels do not catch, the sweep takes the claims back after their lease."""
+    notification, _ = claimed[0]
+    assert notification.claimed_at is not None  # noqa: S101 - claimed as written
+    try:
+        _attempt(claimed, claimed_at=notification.claimed_at)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # contained as a task runner would: the claims stay for the sweep
+        log.exception("could not send notifications %s now", [n.pk for n, _ in claimed])
 
 
 def resume_notification(notification_id: int, *, status: str, since: datetime) -> bool:

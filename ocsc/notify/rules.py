@@ -34,6 +34,7 @@ from ocsc.accounts.models import Posting, User
 from ocsc.cases.access import roles_here
 from ocsc.cases.models import Application, Event, Step
 from ocsc.catalog.process import process_of
+from ocsc.compiled import Compiled
 from ocsc.notify.models import Channel, Topic
 from ocsc.notify.texts import WORDS
 from ocsc.workflow import CITIZEN, Process
@@ -175,6 +176,17 @@ def applicant_reason(event: Event, process: Process) -> str | None:
     return None
 
 
+def _arrived(application_id: int, state: str, entered_at: datetime) -> QuerySet[Step]:
+    return (
+        Step.objects.filter(application_id=application_id, state=state, entered_at=entered_at)
+        .select_related("assignee")
+        .order_by("-pk")[:1]
+    )
+
+
+_ARRIVED = Compiled(_arrived)
+
+
 def arrived_step(event: Event) -> Step | None:
     """The organization's step an event opened (work arriving), if it is still open."""
     if event.kind not in (Event.Kind.SUBMITTED, Event.Kind.ACTION, Event.Kind.RESUBMITTED):
@@ -182,15 +194,8 @@ def arrived_step(event: Event) -> Step | None:
     if event.kind == Event.Kind.SUBMITTED:
         step = event.step
     else:
-        step = (
-            Step.objects.filter(
-                application_id=event.application_id,
-                state=event.to_state,
-                entered_at=event.created_at,
-            )
-            .select_related("assignee")
-            .order_by("-pk")
-            .first()
+        step = _ARRIVED.first(
+            application_id=event.application_id, state=event.to_state, entered_at=event.created_at
         )
     if step is None or step.left_at is not None or step.owner_role in ("", CITIZEN):
         return None

@@ -1,0 +1,97 @@
+"""Sending several queued notifications at once (`deliver_many`: the delivery task, the
+retries, the sweep's resumed claims): each is sent once, in a fixed number of statements;
+only what failed is tried again; what is not due or not queued is left alone."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from ocsc.accounts.models import User
+from ocsc.notify.actions import deliver_many
+from ocsc.notify.models import DeliveryAttempt, Notification
+from tests.notify.gateways import FlakyGateway
+from tests.personas import People
+
+pytestmark = pytest.mark.django_db
+
+
+def queued(user: User, channel: str, *, due_in: timedelta = timedelta(0)) -> Notification:
+    now = timezone.now()
+    return Notification.objects.create(
+        recipient=user,
+        channel=channel,
+        key=f"test:{Notification.objects.count()}",
+        reason="progress",
+        topic="progress",
+        address=user.phone if channel == "sms" else f"{user.pk}@example.org",
+        title="Your application moved on",
+        body="It is with the sub-engineer now.",
+        status=Notification.Status.QUEUED,
+        next_attempt_at=now + due_in,
+        created_at=now,
+    )
+
+
+def attempts(notification: Notification) -> list[tuple[int, bool, str]]:
+    rows = DeliveryAttempt.objects.filter(notification=notification)
+    return [(a.number, a.ok, a.error) for a in rows]
+
+
+def test_each_due_notification_is_sent_once_in_a_fixed_number_of_statements(
+    people: People, settings: Settings, clock: time_machine.Traveller
+) -> None:
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    FlakyGateway.down, FlakyGateway.sent = False, []
+    sms = [queued(u, "sms") for u in (people.ayesha, people.bilal, people.kamran)]
+    email = queued(people.sana, "email")
+    later = queued(people.nadia, "sms", due_in=timedelta(minutes=5))
+
+    with CaptureQueriesContext(connection) as queries:
+        statuses = deliver_many([n.pk for n in (*sms, email, later)])
+
+    assert statuses == {n.pk: "sent" for n in (*sms, email)}
+    # claim, read, count earlier attempts, record attempts, finish them, write the outcomes
+    assert len(queries) == 6
+    assert [to for to, _, _ in FlakyGateway.sent] == [n.address for n in sms]
+    assert [m.to for m in mail.outbox] == [[email.address]]
+    for notification, reference in zip(
+        sms, ("flaky: ok-1", "flaky: ok-2", "flaky: ok-3"), strict=True
+    ):
+        notification.refresh_from_db()
+        assert (notification.status, notification.reference) == ("sent", reference)
+        assert notification.sent_at is not None
+        assert attempts(notification) == [(1, True, "")]
+    later.refresh_from_db()
+    assert (later.status, later.attempts, attempts(later)) == ("queued", 0, [])
+
+    assert deliver_many([n.pk for n in (*sms, email)]) == {}  # sent: never again
+    assert len(FlakyGateway.sent) == 3
+
+
+def test_what_fails_is_queued_again_with_its_own_attempt_and_the_rest_is_sent(
+    people: People, settings: Settings, clock: time_machine.Traveller
+) -> None:
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    FlakyGateway.down, FlakyGateway.sent = True, []
+    sms = queued(people.ayesha, "sms")
+    email = queued(people.sana, "email")
+
+    statuses = deliver_many([sms.pk, email.pk])
+
+    assert statuses == {sms.pk: "queued", email.pk: "sent"}
+    sms.refresh_from_db()
+    assert sms.status == "queued" and sms.error == "the aggregator is down"
+    assert sms.next_attempt_at == timezone.now() + timedelta(seconds=60)
+    assert attempts(sms) == [(1, False, "the aggregator is down")]
+    assert attempts(email) == [(1, True, "")]
+
+    clock.shift(timedelta(seconds=60))
+    FlakyGateway.down = False
+    assert deliver_many([sms.pk, email.pk]) == {sms.pk: "sent"}
+    assert attempts(sms) == [(1, False, "the aggregator is down"), (2, True, "")]

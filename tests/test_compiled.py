@@ -1,0 +1,175 @@
+"""`Compiled` reads give what the ORM gives, with any values, and refuse what they cannot
+substitute when first compiled."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from ocsc.accounts.models import User
+from ocsc.cases.actions import take_action
+from ocsc.cases.models import Application, Attachment, Event, Step
+from ocsc.catalog.models import Role
+from ocsc.compiled import Compiled, NotCompilable
+from tests.personas import People, water_connection
+
+FIELDS = ("id", "tracking_no", "state", "citizen_id", "submitted_at", "data", "location")
+
+
+def _application(tracking_no: str) -> QuerySet[Application]:
+    return (
+        Application.objects.select_related("jurisdiction", "service", "current_step__assignee")
+        .filter(tracking_no=tracking_no)
+        .order_by()[:1]
+    )
+
+
+APPLICATION = Compiled(_application)
+
+
+def _steps(application_id: int, since: datetime) -> QuerySet[Step]:
+    return Step.objects.filter(application_id=application_id, entered_at__gte=since).order_by("pk")
+
+
+STEPS = Compiled(_steps)
+
+
+def _role_codes(kind_id: int, code: str) -> QuerySet[Role, tuple[str, str | None]]:
+    return (
+        Role.objects.filter(kind_id=kind_id)
+        .exclude(code=code)
+        .order_by("code")
+        .values_list("code", "reports_to__code")
+    )
+
+
+ROLE_CODES = Compiled(_role_codes)
+
+
+def _event_ids(application_id: int) -> QuerySet[Event, int]:
+    return (
+        Event.objects.filter(application_id=application_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+EVENT_IDS = Compiled(_event_ids)
+
+
+@pytest.mark.django_db
+def test_a_model_with_its_related_rows_is_read_as_the_orm_reads_it(people: People) -> None:
+    application = water_connection(people)
+    expected = _application(application.tracking_no).get()
+    with CaptureQueriesContext(connection) as queries:
+        found = APPLICATION.first(tracking_no=application.tracking_no)
+    assert len(queries) == 1
+    assert found is not None
+    assert [getattr(found, f) for f in FIELDS] == [getattr(expected, f) for f in FIELDS]
+    assert found.submitted_at.tzinfo is not None  # converted as the ORM converts (SQLite)
+    # Related rows came in the same query, the open step without an assignee.
+    with CaptureQueriesContext(connection) as queries:
+        assert found.jurisdiction.code == "kp-mardan-mardan-nc-1"
+        assert found.service.code == "water-connection"
+        assert found.current_step is not None
+        assert found.current_step.state == expected.current_step.state  # type: ignore[union-attr]
+        assert found.current_step.assignee is None
+    assert len(queries) == 0
+    # Saved back like any instance read by the ORM.
+    found.data = {**found.data, "note": "kept"}
+    found.save(update_fields=["data"])
+    assert Application.objects.get(pk=found.pk).data["note"] == "kept"
+
+
+@pytest.mark.django_db
+def test_each_call_uses_its_own_values(people: People) -> None:
+    first = water_connection(people)
+    second = water_connection(people)
+    for application in (first, second, first):
+        found = APPLICATION.first(tracking_no=application.tracking_no)
+        assert found is not None and found.pk == application.pk
+    assert APPLICATION.first(tracking_no="NO-SUCH-1") is None
+    assert APPLICATION.all(tracking_no="' OR 1=1 --") == []  # a value, never SQL
+
+
+@pytest.mark.django_db
+def test_moments_tuples_and_flat_values(people: People) -> None:
+    application = water_connection(people)
+    take_action(application, actor=people.kamran, action="forward")
+    entered = list(Step.objects.filter(application=application).order_by("pk"))
+    assert len(entered) == 2
+    since = entered[1].entered_at
+    assert [s.pk for s in STEPS.all(application_id=application.pk, since=since)] == [entered[1].pk]
+    earlier = since - timedelta(seconds=1)
+    assert [s.pk for s in STEPS.all(application_id=application.pk, since=earlier)] == [
+        s.pk for s in entered
+    ]
+
+    kind_id = application.organization.kind_id
+    assert ROLE_CODES.all(kind_id=kind_id, code="clerk") == list(_role_codes(kind_id, "clerk"))
+    assert ("clerk", "sub_engineer") not in ROLE_CODES.all(kind_id=kind_id, code="clerk")
+    assert EVENT_IDS.all(application_id=application.pk) == list(
+        Event.objects.filter(application=application).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_select_for_update_compiles_anywhere_and_locks_where_it_runs(people: People) -> None:
+    def locked(event_id: int) -> QuerySet[Event]:
+        return Event.objects.select_for_update(skip_locked=True).filter(pk=event_id)[:1]
+
+    read = Compiled(locked)
+    application = water_connection(people)
+    event = Event.objects.filter(application=application).first()
+    assert event is not None
+    with transaction.atomic():
+        found = read.first(event_id=event.pk)
+    assert found is not None and found.pk == event.pk
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in read._shape().sql
+
+
+def _by_ids(ids: list[int]) -> QuerySet[User]:
+    return User.objects.filter(pk__in=ids)
+
+
+def _counted(kind_id: int) -> QuerySet[Role]:
+    return Role.objects.filter(kind_id=kind_id).annotate(n=Count("reports"))
+
+
+def _unannotated(kind_id):  # type: ignore[no-untyped-def]
+    return Role.objects.filter(kind_id=kind_id)
+
+
+def _lower(code: str) -> QuerySet[Role]:
+    return Role.objects.filter(code__iexact=code.lower() + "x")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("build", "says"),
+    [
+        (_by_ids, "annotate it as int, str or datetime"),
+        (_counted, "annotations"),
+        (_unannotated, "annotate it"),
+        (_lower, "did not reach the SQL as given"),
+    ],
+)
+def test_what_cannot_be_substituted_is_refused_when_compiled(
+    people: People, build: object, says: str
+) -> None:
+    with pytest.raises(NotCompilable, match=says):
+        Compiled(build).all(**{name: 1 for name in Compiled(build).names})  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_a_related_manager_is_refused(people: People) -> None:
+    application = water_connection(people)
+
+    def documents(kind: int) -> QuerySet[Attachment]:
+        return application.attachments.filter(size__gt=kind)
+
+    with pytest.raises(NotCompilable, match="related manager"):
+        Compiled(documents).all(kind=0)
