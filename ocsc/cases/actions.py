@@ -4,7 +4,6 @@ after commit (`signals.event_committed`): the timeline is the one record of what
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -37,7 +36,7 @@ from ocsc.cases.models import (
     Step,
     TrackingCounter,
 )
-from ocsc.cases.signals import announce
+from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
 from ocsc.workflow import (
@@ -94,7 +93,7 @@ def _record(application: Application, **fields: Any) -> Event:
 
 
 def _announce(event: Event) -> None:
-    transaction.on_commit(partial(announce, event.pk))
+    announce_on_commit(event.pk)
 
 
 # Uploading ----------------------------------------------------------------------------

@@ -310,42 +310,43 @@ class Broker:
 
     # The in-process path: cases' signal, in the thread that committed ----------------------
 
-    def on_event_committed(self, sender: object, event_id: int, **kwargs: object) -> None:
-        """Wake this process's streams of the event's application and, on PostgreSQL, tell
+    def on_event_committed(
+        self, sender: object, event_ids: tuple[int, ...], **kwargs: object
+    ) -> None:
+        """Wake this process's streams of the events' applications and, on PostgreSQL, tell
         the other processes. Never raises: the action that committed has succeeded."""
         try:
             if uses_notify():
                 # Noted first: our own listener may hear the NOTIFY before it returns.
                 with self._lock:
-                    self._announced[event_id] = None
+                    for event_id in event_ids:
+                        self._announced[event_id] = None
                     while len(self._announced) > ANNOUNCED_KEPT:
                         self._announced.popitem(last=False)
-                application_id = self._notify(event_id)
+                applications = self._notify(event_ids)
             elif self.watched():
-                application_id = (
-                    Event.objects.filter(pk=event_id)
-                    .values_list("application_id", flat=True)
-                    .first()
+                applications = set(
+                    Event.objects.filter(pk__in=event_ids).values_list("application_id", flat=True)
                 )
             else:
                 return  # nobody watches here (a worker, say): the servers' poll will see it
         except Exception:
-            log.exception("live: could not announce event %s", event_id)
+            log.exception("live: could not announce events %s", event_ids)
             return
-        if application_id is not None:
+        for application_id in applications:
             self.wake(application_id)
 
-    def _notify(self, event_id: int) -> int | None:
-        """NOTIFY the event on the default connection; the event's application id."""
+    def _notify(self, event_ids: tuple[int, ...]) -> set[int]:
+        """NOTIFY the events (in order) on the default connection; their applications."""
         table = connection.ops.quote_name(Event._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT application_id, pg_notify(%s, application_id || ':' || id) "  # noqa: S608 - the model's table name
-                f"FROM {table} WHERE id = %s",
-                [conf.CHANNEL, event_id],
+                f"FROM {table} WHERE id = ANY(%s) ORDER BY id",
+                [conf.CHANNEL, list(event_ids)],
             )
-            row = cursor.fetchone()
-        return int(row[0]) if row else None
+            rows = cursor.fetchall()
+        return {int(row[0]) for row in rows}
 
     # The poll: one query per loop and interval ---------------------------------------------
 

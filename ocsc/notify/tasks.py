@@ -9,11 +9,12 @@ log = logging.getLogger(__name__)
 
 
 @task()
-def dispatch(event_id: int) -> int:
-    """Make an Event's notifications (once), and send them."""
+def dispatch(*event_ids: int) -> int:
+    """Make the notifications of Events committed together (each once, in its own
+    transaction), and send them."""
     from ocsc.notify.actions import dispatch_event
 
-    return dispatch_event(event_id, send_now=True)
+    return sum(dispatch_event(event_id, send_now=True) for event_id in event_ids)
 
 
 @task()
@@ -24,10 +25,11 @@ def deliver_notification(notification_id: int) -> str | None:
     return deliver(notification_id)
 
 
-def on_event_committed(sender: Any, *, event_id: int, **kwargs: Any) -> None:
-    """Queue the dispatch of an Event that has just committed. Whatever goes wrong here, the
-    periodic sweep dispatches the Event later: the Event row is the outbox."""
+def on_event_committed(sender: Any, *, event_ids: tuple[int, ...], **kwargs: Any) -> None:
+    """Queue the dispatch of Events that have just committed (one task for those of one
+    transaction). Whatever goes wrong here, the periodic sweep dispatches them later: the
+    Event row is the outbox."""
     try:
-        dispatch.enqueue(event_id)
+        dispatch.enqueue(*event_ids)
     except Exception:
-        log.exception("could not queue the dispatch of event %s; the sweep will", event_id)
+        log.exception("could not queue the dispatch of events %s; the sweep will", event_ids)

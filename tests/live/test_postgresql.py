@@ -44,7 +44,7 @@ def notify_as_another_server(payload: str) -> None:
 def announced_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     """Actions here announce nothing in this process: their events are as if made on
     another app server, which reaches this one only through the database."""
-    monkeypatch.setattr(actions, "announce", lambda event_id: None)
+    monkeypatch.setattr(actions, "announce_on_commit", lambda event_id: None)
 
 
 def test_an_action_notifies_every_server(people: People) -> None:

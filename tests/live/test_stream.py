@@ -223,7 +223,7 @@ def test_events_written_by_another_process_arrive_by_the_poll(
     """The worker commits in another process: no signal reaches this one, only the poll."""
     application = water_connection(people)
     settings.LIVE_POLL_SECONDS = 0.05
-    monkeypatch.setattr(actions, "announce", lambda event_id: None)
+    monkeypatch.setattr(actions, "announce_on_commit", lambda event_id: None)
     # The in-memory SQLite test database refuses a writer while another connection reads:
     # the write and the poll take turns (on a file database, WAL lets them overlap).
     turns = threading.Lock()
@@ -257,7 +257,7 @@ def test_an_event_between_a_new_streams_first_read_and_the_first_poll_arrives(
     SQLite; on PostgreSQL the listener, which starts with the stream, does it too)."""
     application = water_connection(people)
     settings.LIVE_POLL_SECONDS = 0.2
-    monkeypatch.setattr(actions, "announce", lambda event_id: None)
+    monkeypatch.setattr(actions, "announce_on_commit", lambda event_id: None)
     slipped: list[Event] = []
     read = stream_module.read_messages
 

@@ -220,7 +220,7 @@ def test_an_event_whose_dispatch_was_lost_is_swept_up(
     clock: time_machine.Traveller,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cases_actions, "announce", lambda event_id: None)  # the process died
+    monkeypatch.setattr(cases_actions, "announce_on_commit", lambda event_id: None)  # died
     committed(water_connection, people)
     assert told() == set()
 
@@ -315,7 +315,7 @@ def test_the_timer_command_runs_every_timer_once_and_says_what_it_did(
 ) -> None:
     from django.core.management import call_command
 
-    monkeypatch.setattr(cases_actions, "announce", lambda event_id: None)
+    monkeypatch.setattr(cases_actions, "announce_on_commit", lambda event_id: None)
     committed(water_connection, people)
     clock.shift(timedelta(minutes=1))
 
