@@ -12,7 +12,8 @@ from ocsc.accounts.models import User
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
-from ocsc.compiled import Compiled, NotCompilable
+from ocsc.compiled import Compiled, NotCompilable, insert
+from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
 
 FIELDS = ("id", "tracking_no", "state", "citizen_id", "submitted_at", "data", "location")
@@ -173,3 +174,77 @@ def test_a_related_manager_is_refused(people: People) -> None:
 
     with pytest.raises(NotCompilable, match="related manager"):
         Compiled(documents).all(kind=0)
+
+
+# insert() ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_inserted_rows_read_back_as_the_orm_would_have_written_them(people: People) -> None:
+    application = water_connection(people)
+    fields = {
+        "application": application,
+        "organization_id": application.organization_id,
+        "kind": Event.Kind.COMMENT,
+        "actor": people.ayesha,
+        "actor_role": "citizen",
+        "text": "Any news?",
+        "data": {"nested": [1, "two"], "urdu": "کب؟"},
+    }
+    by_orm = Event.objects.create(**fields)
+    with CaptureQueriesContext(connection) as queries:
+        (ours,) = insert([Event(**fields)])
+    assert len(queries) == 1
+    assert ours.pk is not None and ours.pk > by_orm.pk
+    assert not ours._state.adding
+    columns = [f.attname for f in Event._meta.concrete_fields if f.attname not in ("id",)]
+    mine, theirs = (Event.objects.values(*columns).get(pk=pk) for pk in (ours.pk, by_orm.pk))
+    assert mine.pop("created_at") >= theirs.pop("created_at")
+    assert mine == theirs
+
+
+@pytest.mark.django_db
+def test_several_rows_in_one_statement_and_conflicts_left_out(people: People) -> None:
+    def note(user: User, key: str) -> Notification:
+        return Notification(
+            recipient=user,
+            channel="in_app",
+            key=key,
+            reason="comment",
+            topic="progress",
+            title="A comment",
+            body="Any news?",
+            status="sent",
+        )
+
+    first = insert([note(people.ayesha, "k1"), note(people.bilal, "k1")])
+    assert [n.recipient_id for n in first] == [people.ayesha.pk, people.bilal.pk]
+    assert first[0].pk < first[1].pk
+    again = [note(people.kamran, "k1"), note(people.ayesha, "k1"), note(people.ayesha, "k2")]
+    made = insert(again, ignore_conflicts=True, returning="uuid")
+    assert made == [again[0], again[2]]  # Ayesha's k1 exists: left out, and left alone
+    assert again[1].pk is None
+    stored = dict(Notification.objects.values_list("pk", "recipient_id"))
+    assert stored == {n.pk: n.recipient_id for n in (*first, again[0], again[2])}
+
+
+@pytest.mark.django_db
+def test_pages_and_counts_are_the_database_s(people: People) -> None:
+    application = water_connection(people)
+    for text in ("one", "two", "three"):
+        Event.objects.create(
+            application=application, organization_id=application.organization_id, text=text
+        )
+
+    def events(application_id: int) -> QuerySet[Event]:
+        return Event.objects.filter(application_id=application_id).select_related("step")
+
+    read = Compiled(events)
+    assert read.count(application_id=application.pk) == events(application.pk).count() == 4
+    assert read.count(application_id=0) == 0
+    paged = Compiled(_steps)
+    assert paged.page(0, 1, application_id=application.pk, since=application.submitted_at) == [
+        application.current_step
+    ]
+    assert paged.page(1, 5, application_id=application.pk, since=application.submitted_at) == []
+    assert paged.count(application_id=application.pk, since=application.submitted_at) == 1

@@ -39,6 +39,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
+from ocsc.compiled import insert
 from ocsc.workflow import (
     CITIZEN,
     SYSTEM,
@@ -87,9 +88,10 @@ def _closed(application: Application) -> ActionRefused:
 def _record(application: Application, **fields: Any) -> Event:
     """A new Event of `application`, carrying its organization (the dashboards filter
     events on it, without joining the applications)."""
-    return Event.objects.create(
-        application=application, organization_id=application.organization_id, **fields
+    (event,) = insert(
+        [Event(application=application, organization_id=application.organization_id, **fields)]
     )
+    return event
 
 
 def _announce(event: Event) -> None:
@@ -308,14 +310,18 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
         _save(application, fields)
         return None
     owner = spec.owner or ""
-    step = Step.objects.create(
-        application=application,
-        organization_id=application.organization_id,
-        service_id=application.service_id,
-        state=state,
-        owner_role=owner,
-        entered_at=now,
-        due_at=clock.calendar.due_at(now, spec.sla) if spec.sla else None,
+    (step,) = insert(
+        [
+            Step(
+                application=application,
+                organization_id=application.organization_id,
+                service_id=application.service_id,
+                state=state,
+                owner_role=owner,
+                entered_at=now,
+                due_at=clock.calendar.due_at(now, spec.sla) if spec.sla else None,
+            )
+        ]
     )
     fields["current_step"] = step
     if owner == CITIZEN and application.paused_at is None:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
-from ocsc.compiled import Compiled
+from ocsc.compiled import Compiled, insert
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
     Channel,
@@ -140,18 +140,11 @@ def notify(
                     created_at=now,
                 )
             )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    made = dict(
-        Notification.objects.filter(uuid__in=[row.uuid for row in rows]).values_list("uuid", "pk")
-    )
-    pending = []
-    for row in rows:
-        row.pk = made.get(row.uuid)
-        if row.pk is not None and row.status != Notification.Status.SENT:
-            pending.append(row)
+    made = insert(rows, ignore_conflicts=True, returning="uuid")
+    pending = [row for row in made if row.status != Notification.Status.SENT]
     if send_now and pending:
-        attempts = DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(notification=row, number=1, started_at=now) for row in pending
+        attempts = insert(
+            [DeliveryAttempt(notification=row, number=1, started_at=now) for row in pending]
         )
         transaction.on_commit(partial(_send_claimed, list(zip(pending, attempts, strict=True))))
     elif pending:

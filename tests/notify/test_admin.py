@@ -67,14 +67,14 @@ def test_making_an_event_s_notifications_costs_the_same_for_one_official_or_many
     from ocsc.cases.models import Event
 
     committed(water_connection, people)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         Event.objects.update(dispatched_at=None)
         Notification.objects.all().delete()
         assert dispatch_event(Event.objects.get().pk) == 3
     for n in range(5):
         clerk = User.objects.create_user(f"0346{n:07d}", name=f"Clerk {n}", email=f"c{n}@x.org")
         post_official(clerk, PostingInput(organization="tma-mardan", role="clerk"))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         Event.objects.update(dispatched_at=None)
         Notification.objects.all().delete()
         assert dispatch_event(Event.objects.get().pk) == 3 + 10  # in-app and e-mail each
