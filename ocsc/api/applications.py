@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from ocsc.accounts.access import is_reader, scopes
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import User
 from ocsc.api.auth import caller, signed_in
@@ -39,6 +38,7 @@ from ocsc.cases.models import Application, Channel, Step
 from ocsc.cases.queries import (
     ApplicationFilter,
     OwnApplications,
+    own_only,
     route_service,
     timeline,
     visible_applications,
@@ -184,9 +184,7 @@ def list_applications(
     """Citizens: their own. Officials: their organizations' (in their areas). Monitors: all."""
     wanted = ApplicationFilter(**filters.model_dump())
     user = caller(request)
-    if wanted == ApplicationFilter(mine=wanted.mine) and (
-        wanted.mine or not (is_reader(user) or scopes(user))
-    ):
+    if own_only(user, wanted):
         return OwnApplications(user.pk)  # type: ignore[return-value]  # paged by Pages
     return visible_applications(user, wanted).select_related("process")
 

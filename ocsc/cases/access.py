@@ -22,20 +22,19 @@ class NotAllowed(Exception):
 _RELATED = ("jurisdiction", "organization__kind", "service", "process", "current_step__assignee")
 
 
-def _to_read(tracking_no: str) -> QuerySet[Application]:
+def _application(tracking_no: str, *also: str) -> QuerySet[Application]:
     # One at most: no ordering (the default one cost 20% of the fetch's CPU).
-    return (
-        Application.objects.select_related(*_RELATED).filter(tracking_no=tracking_no).order_by()[:1]
-    )
+    rows = Application.objects.select_related(*_RELATED, *also).filter(tracking_no=tracking_no)
+    return rows.order_by()[:1]
+
+
+def _to_read(tracking_no: str) -> QuerySet[Application]:
+    return _application(tracking_no)
 
 
 def _to_write(tracking_no: str) -> QuerySet[Application]:
     """With the organization's calendar, the actions' clock."""
-    return (
-        Application.objects.select_related(*_RELATED, "organization__calendar")
-        .filter(tracking_no=tracking_no)
-        .order_by()[:1]
-    )
+    return _application(tracking_no, "organization__calendar")
 
 
 _READ = Compiled(_to_read)

@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ocsc.accounts.access import scopes, visible_filter
+from ocsc.accounts.access import is_reader, scopes, visible_filter
 from ocsc.accounts.models import User
 from ocsc.cases.access import chart_of, roles_of
 from ocsc.cases.models import CLOSED, Application, Attachment, Event, Step
@@ -58,6 +58,14 @@ class ApplicationFilter:
     submitted_from: date | None = None
     submitted_to: date | None = None
     mine: bool = False  # only the caller's own applications
+
+
+def own_only(user: User, filters: ApplicationFilter) -> bool:
+    """Whether the list asked for is simply the user's own applications: no filter but
+    `mine`, and either `mine` or nothing else visible to them (not a monitor, no posting)."""
+    if filters != ApplicationFilter(mine=filters.mine):
+        return False
+    return filters.mine or not (is_reader(user) or scopes(user))
 
 
 def visible_applications(

@@ -146,7 +146,8 @@ def notify(
         attempts = insert(
             [DeliveryAttempt(notification=row, number=1, started_at=now) for row in pending]
         )
-        transaction.on_commit(partial(_send_claimed, list(zip(pending, attempts, strict=True))))
+        sending = list(zip(pending, attempts, strict=True))
+        transaction.on_commit(partial(_send_claimed, sending, claimed_at=now))
     elif pending:
         transaction.on_commit(partial(_enqueue_all, [row.pk for row in pending]))
     return len(made)
@@ -336,13 +337,13 @@ def _enqueue_all(notification_ids: Iterable[int]) -> None:
         enqueue_delivery(notification_id)
 
 
-def _send_claimed(claimed: Sequence[tuple[Notification, DeliveryAttempt]]) -> None:
+def _send_claimed(
+    claimed: Sequence[tuple[Notification, DeliveryAttempt]], *, claimed_at: datetime
+) -> None:
     """After the dispatch commits: send what it claimed. Whatever goes wrong that the
     channels do not catch, the sweep takes the claims back after their lease."""
-    notification, _ = claimed[0]
-    assert notification.claimed_at is not None  # noqa: S101 - claimed as written
     try:
-        _attempt(claimed, claimed_at=notification.claimed_at)
+        _attempt(claimed, claimed_at=claimed_at)
     except KeyboardInterrupt:
         raise
     except BaseException:  # contained as a task runner would: the claims stay for the sweep
