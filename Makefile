@@ -30,7 +30,7 @@ demo: install
 
 serve:
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py run_worker & \
 	$(BIN)/python manage.py run_timers & \
 	$(BIN)/uvicorn ocsc.asgi:application --host $(HOST) --port $(PORT) --no-access-log & \
 	wait

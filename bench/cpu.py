@@ -40,19 +40,27 @@ class Meter:
     profile: str = ""
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
     calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    statements: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     profiler: cProfile.Profile = field(default_factory=lambda: cProfile.Profile(time.process_time))
 
     def profiled(self, kind: str) -> bool:
         return self.profile in (kind, "all") or (self.profile == "app" and kind != "worker")
 
     def time[T](self, kind: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`work(*args, **kwargs)`, its CPU time counted under `kind`."""
+        """`work(*args, **kwargs)`, its CPU time and SQL statements counted under `kind`."""
+        from django.db import connection
+
+        def count(execute: Callable[..., Any], *args: Any) -> Any:
+            self.statements[kind] += 1
+            return execute(*args)
+
         profiled = self.profiled(kind)
         began = time.process_time()
         if profiled:
             self.profiler.enable()
         try:
-            return work(*args, **kwargs)
+            with connection.execute_wrapper(count):
+                return work(*args, **kwargs)
         finally:
             if profiled:
                 self.profiler.disable()
@@ -163,7 +171,7 @@ def _forget_dispatches(*, since: Any) -> None:
     on the database backend, they would wait for the next worker."""
     from django.conf import settings
 
-    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+    if not settings.TASKS["default"]["BACKEND"].endswith(".DatabaseBackend"):
         return
     from django_tasks_db.models import DBTaskResult
 
@@ -173,15 +181,24 @@ def _forget_dispatches(*, since: Any) -> None:
 
 
 def report(meter: Meter, lifecycles: int) -> Iterator[str]:
-    yield f"{'call':8} {'ms per call':>12} {'ms per lifecycle':>17} {'calls':>7}"
+    yield (
+        f"{'call':8} {'ms per call':>12} {'ms per lifecycle':>17} {'calls':>7} {'SQL per call':>13}"
+    )
     app = 0.0
+    statements = 0
     for kind in KINDS:
         per_lifecycle = meter.seconds[kind] * 1000 / lifecycles
-        per_call = meter.seconds[kind] * 1000 / max(meter.calls[kind], 1)
+        calls = max(meter.calls[kind], 1)
+        per_call = meter.seconds[kind] * 1000 / calls
         app += per_lifecycle if kind != "worker" else 0.0
-        yield f"{kind:8} {per_call:12.2f} {per_lifecycle:17.2f} {meter.calls[kind]:7,}"
+        statements += meter.statements[kind]
+        yield (
+            f"{kind:8} {per_call:12.2f} {per_lifecycle:17.2f} {meter.calls[kind]:7,}"
+            f" {meter.statements[kind] / calls:13.1f}"
+        )
     worker = meter.seconds["worker"] * 1000 / lifecycles
     yield f"app calls {app:.2f} ms + worker {worker:.2f} ms = {app + worker:.2f} ms per lifecycle"
+    yield f"{statements / lifecycles:.1f} SQL statements per lifecycle"
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:

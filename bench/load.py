@@ -321,13 +321,13 @@ def _tree(roots: set[int], table: dict[int, Proc]) -> dict[int, int]:
 
 class CpuMeter:
     """CPU time of the client (this process), the app server (whoever listens on the port,
-    and its children), the task worker (`db_worker` processes), PostgreSQL (every backend,
+    and its children), the task worker (`run_worker` processes), PostgreSQL (every backend,
     whatever the database) and the whole machine, between `start` and `stop`."""
 
     def __init__(self, port: int | None, *, server_match: str = "", worker_match: str = "") -> None:
         self.port = port
         self.server_match = server_match
-        self.worker_match = worker_match or "db_worker"
+        self.worker_match = worker_match or "run_worker"
         self.groups: dict[str, set[int]] = {}
         self.before: dict[str, dict[int, int]] = {}
         self.started = 0.0

@@ -75,7 +75,7 @@ class Plan:
     port: int = 8080  # nginx, the one address clients use
     app_ports: tuple[int, ...] = (8101, 8102)  # one app server on each
     app_processes: int = 1  # uvicorn --workers of each app server
-    workers: int = 1  # manage.py db_worker processes
+    workers: int = 1  # manage.py run_worker processes
     var: Path = ROOT / "var" / "cluster"
     static_root: Path = ROOT / "var" / "static"  # STATIC_ROOT of ocsc/settings.py
     upload_max_bytes: int = 10 * 1024 * 1024  # UPLOAD_MAX_BYTES of ocsc/settings.py
@@ -348,7 +348,7 @@ def start_app_server(
 def worker_command() -> list[str]:
     """A task worker. Several share the queue: each claims a task with SELECT … FOR UPDATE
     SKIP LOCKED in the transaction that marks it running, so no two run the same task."""
-    return [sys.executable, "manage.py", "db_worker", "--no-reload"]
+    return [sys.executable, "manage.py", "run_worker", "--no-reload"]
 
 
 def timers_command() -> list[str]:

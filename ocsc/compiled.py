@@ -265,7 +265,8 @@ def insert[M: Model](
     model = type(objs[0])
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
-    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    # Every column but a generated one and an auto-incremented key (a UUID key is given).
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every model has one
     key_field: Any = pk if returning == "pk" else meta.get_field(returning)

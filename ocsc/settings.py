@@ -230,7 +230,7 @@ STORAGES = {
 # profile, several sharing the queue in production). Tests run tasks immediately.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": os.environ.get("TASKS_BACKEND", "ocsc.taskqueue.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }

@@ -29,9 +29,12 @@ def test_every_call_of_each_lifecycle_is_counted_and_the_run_cleans_up(settings:
         "worker": 8,  # the Events: submitted, forwarded, assigned, resolved
     }
     assert all(meter.seconds[kind] > 0 for kind in KINDS)
+    assert all(meter.statements[kind] >= meter.calls[kind] for kind in KINDS)  # SQL counted
     assert meter.profiler.getstats()  # the creates were profiled
     lines = list(report(meter, 2))
-    assert lines[-1].startswith("app calls ") and "per lifecycle" in lines[-1]
+    assert lines[-2].startswith("app calls ") and "per lifecycle" in lines[-2]
+    per_lifecycle = sum(meter.statements.values()) / 2
+    assert lines[-1] == f"{per_lifecycle:.1f} SQL statements per lifecycle"
     # What the run made is gone (the bench people stay for the next run).
     assert not Application.objects.filter(citizen__phone__startswith=PREFIX).exists()
     assert not Notification.objects.filter(recipient__phone__startswith=PREFIX).exists()

@@ -1,4 +1,4 @@
-"""The real worker processes (`manage.py db_worker`, `manage.py run_timers`) against a database
+"""The real worker processes (`manage.py run_worker`, `manage.py run_timers`) against a database
 they share with this test: on SQLite a file copied from the test database, on PostgreSQL the
 test database itself.
 
@@ -32,7 +32,7 @@ from tests.personas import People, upload, water_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DATABASE_TASKS = {"default": {"BACKEND": "ocsc.taskqueue.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 class SharedDatabase:
@@ -120,7 +120,7 @@ def processes(database: SharedDatabase, **env: str) -> Iterator[Start]:
 
 
 def worker(start: Start) -> subprocess.Popen[str]:
-    return start("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05")
+    return start("run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05")
 
 
 def citizens(people: People, count: int) -> list[User]:
@@ -204,7 +204,7 @@ def test_the_demo_worker_prints_an_action_s_sms_on_the_console(
     database.share()
 
     with processes(database) as start:
-        demo = start("db_worker", "--no-reload", "--no-startup-delay", "--batch")
+        demo = start("run_worker", "--no-reload", "--no-startup-delay", "--batch")
         output, _ = demo.communicate(timeout=30)
 
     assert demo.returncode == 0, output

@@ -13,7 +13,7 @@ from ocsc.notify.timers import run_timers
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic work beside the worker (`manage.py db_worker`): dispatch events "
+        "Run the periodic work beside the worker (`manage.py run_worker`): dispatch events "
         "left undispatched, resume lost deliveries, time out citizens' steps, escalate late "
         "steps, send reminders and the daily digests; then sleep and do it again. Safe to "
         "run in several processes at once."

@@ -1,0 +1,255 @@
+"""The task queue on the database: django-tasks-db's table, with SQL built once per process.
+
+The Tasks API's database backend (`django_tasks_db`) keeps the queue in one table, and its
+worker (`manage.py db_worker`) takes a task in four statements and a transaction (lock the
+first ready row, mark it running, commit), each built again by the ORM for every task, and
+records the outcome with `Model.save()`. Under the lifecycle benchmark that loop was about a
+third of a worker's CPU (bench/README.md). The same table is worked here with fixed SQL:
+
+- `DatabaseBackend.enqueue` writes the task's row with one INSERT built once
+  (`ocsc.compiled.insert`);
+- `Worker` (`manage.py run_worker`) takes the next ready task with one UPDATE … RETURNING whose
+  subquery locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that several workers
+  share the queue and no two run the same task (on SQLite the statement holds the database's
+  write lock), and records the outcome with one UPDATE.
+
+The rows, their statuses and their order (priority, then run_after, then enqueued_at) are
+django-tasks-db's, so its admin, `prune_db_task_results` and its own `db_worker` still work on
+the same queue.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from traceback import format_exception
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
+from django.tasks import Task, TaskContext, TaskResultStatus
+from django.tasks.signals import task_enqueued
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks_db.backend import DatabaseBackend as BaseDatabaseBackend
+from django_tasks_db.backend import TaskResult
+from django_tasks_db.compat import normalize_json
+from django_tasks_db.management.commands.db_worker import Worker as BaseWorker
+from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.utils import is_locked_database_exception
+
+from ocsc.compiled import insert
+
+log = logging.getLogger("django.tasks")  # the lines Django's own worker signals log
+FINISH_TRIES = 3  # as django-tasks-db's set_successful / set_failed
+FINISH_PAUSE = 0.1  # seconds between those tries
+
+
+class DatabaseBackend(BaseDatabaseBackend):
+    """django-tasks-db's backend, whose INSERT is built once (`ocsc.compiled.insert`)."""
+
+    def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any, Any]:
+        self.validate_task(task)
+        arguments: dict[str, Any] = normalize_json({"args": args, "kwargs": kwargs})  # type: ignore[assignment]
+        row: DBTaskResult[Any, Any] = DBTaskResult(
+            id=self._get_id(),
+            status=TaskResultStatus.READY,
+            args_kwargs=arguments,
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            backend_name=self.alias,
+            run_after=task.run_after or get_date_max(),
+            worker_ids=[],
+        )
+        insert([row])  # (enqueued_at, auto_now_add, is set as it is written)
+        result: TaskResult[Any, Any] = TaskResult(
+            db_result=row,
+            task=task,
+            id=str(row.id),
+            status=TaskResultStatus.READY,
+            enqueued_at=row.enqueued_at,
+            started_at=None,
+            last_attempted_at=None,
+            finished_at=None,
+            args=arguments["args"],
+            kwargs=arguments["kwargs"],
+            backend=self.alias,
+            errors=[],
+            worker_ids=[],
+        )
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A task taken from the queue by this worker."""
+
+    id: Any  # as the database gives it back (a UUID on PostgreSQL, text on SQLite)
+    task_path: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+_TABLE = DBTaskResult._meta.db_table
+
+
+@cache
+def claim_sql(vendor: str, queues: int) -> str:
+    """Take the first ready task of `queues` queue names (0: any queue) and mark it running.
+    'READY' is written into the SQL, not bound, so that a prepared plan still uses the
+    queue's partial index (status = 'READY')."""
+    if vendor == "postgresql":
+        lock, append = " FOR UPDATE SKIP LOCKED", "worker_ids || jsonb_build_array(%s::text)"
+    elif vendor == "sqlite":
+        lock, append = "", "json_insert(worker_ids, '$[#]', %s)"
+    else:
+        raise ImproperlyConfigured(f"the task worker runs on PostgreSQL or SQLite, not {vendor}")
+    in_queues = f" AND queue_name IN ({', '.join(['%s'] * queues)})" if queues else ""
+    return (  # (S608: the model's table name)
+        f"UPDATE {_TABLE} SET status = 'RUNNING', started_at = %s, worker_ids = {append} "  # noqa: S608
+        f"WHERE id = (SELECT id FROM {_TABLE} WHERE status = 'READY' AND backend_name = %s"
+        f"{in_queues} AND (run_after = %s OR run_after <= %s)"
+        f" ORDER BY priority DESC, run_after, enqueued_at LIMIT 1{lock}) "
+        "RETURNING id, task_path, args_kwargs"
+    )
+
+
+FINISH_SQL = (  # (S608: the model's table name)
+    f"UPDATE {_TABLE} SET status = %s, finished_at = %s, return_value = %s,"  # noqa: S608
+    " exception_class_path = %s, traceback = %s WHERE id = %s"
+)
+
+
+@cache
+def _task(path: str) -> Task[Any, Any]:
+    found = import_string(path)
+    if not isinstance(found, Task):
+        raise SuspiciousOperation(f"{path} is not a task")
+    return found
+
+
+class Worker(BaseWorker):
+    """django-tasks-db's worker (its options, signals and shutdown), taking and finishing
+    tasks with `claim_sql` and `FINISH_SQL`."""
+
+    def claim(self) -> Claimed | None:
+        """The next ready task, marked running by this worker; None when there is none."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        queues = [] if self.process_all_queues else self.queue_names
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            adapt(timezone.now()),
+            self.worker_id,
+            self.backend_name,
+            *queues,
+            adapt(get_date_max()),
+            adapt(timezone.now()),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(claim_sql(connection.vendor, len(queues)), params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        task_id, task_path, arguments = row
+        if isinstance(arguments, str):
+            arguments = json.loads(arguments)
+        return Claimed(task_id, task_path, arguments["args"], arguments["kwargs"])
+
+    def run(self) -> None:
+        log.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
+        if self.startup_delay and self.interval:
+            time.sleep(self.interval)  # workers started together do not all look at once
+        while self.running:
+            _fresh_connections()
+            try:
+                claimed = self.claim()
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):  # SQLite busy: try again later
+                    raise
+                claimed, looked = None, False
+            else:
+                looked = True
+            if claimed is not None:
+                self.run_claimed(claimed)
+            elif self.batch and looked:
+                log.info("No more tasks to run for worker_id=%s - exiting.", self.worker_id)
+                return
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                return
+            if self.running and claimed is None:
+                time.sleep(self.interval)
+
+    def run_claimed(self, claimed: Claimed) -> None:
+        """Run the task and record how it went (its value, or its exception and traceback)."""
+        self.running_task = True
+        try:
+            log.info("Task id=%s path=%s state=RUNNING", claimed.id, claimed.task_path)
+            try:
+                task = _task(claimed.task_path)
+                if task.takes_context:
+                    record = DBTaskResult.objects.get(pk=claimed.id)
+                    context: TaskContext[Any, Any] = TaskContext(task_result=record.task_result)
+                    value = task.call(context, *claimed.args, **claimed.kwargs)
+                else:
+                    value = task.call(*claimed.args, **claimed.kwargs)
+                value = normalize_json(value)
+            except BaseException as exc:
+                self.finish(claimed, TaskResultStatus.FAILED, None, exc)
+                log.exception("Task id=%s path=%s state=FAILED", claimed.id, claimed.task_path)
+                if not isinstance(exc, Exception):
+                    raise  # SystemExit, KeyboardInterrupt: recorded, and the worker stops
+            else:
+                self.finish(claimed, TaskResultStatus.SUCCESSFUL, value, None)
+                log.info("Task id=%s path=%s state=SUCCESSFUL", claimed.id, claimed.task_path)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
+
+    def finish(
+        self,
+        claimed: Claimed,
+        status: TaskResultStatus,
+        value: Any,
+        exc: BaseException | None,
+    ) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        field = DBTaskResult._meta.get_field("return_value")
+        params = [
+            status.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            field.get_db_prep_save(value, connection),
+            "" if exc is None else f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "" if exc is None else "".join(format_exception(exc)),
+            claimed.id,
+        ]
+        _retrying(lambda: _execute(FINISH_SQL, params))
+
+
+def _fresh_connections() -> None:
+    """Drop broken or expired connections, as a request would (not inside a caller's
+    transaction: a worker run from a test or a script)."""
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        close_old_connections()
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _retrying(work: Callable[[], None]) -> None:
+    """`work`, tried again (as django-tasks-db does) when the database refuses it for a
+    moment: SQLite busy, a connection dropped and reopened."""
+    for attempt in range(1, FINISH_TRIES + 1):
+        try:
+            work()
+            return
+        except OperationalError:
+            if attempt == FINISH_TRIES:
+                raise
+            _fresh_connections()
+            time.sleep(FINISH_PAUSE)
