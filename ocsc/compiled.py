@@ -24,7 +24,7 @@ objects known from a related manager.
 
 import operator
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -304,3 +304,48 @@ def insert[M: Model](
         obj._state.db = DEFAULT_DB_ALIAS
         inserted.append(obj)
     return inserted
+
+
+# Updating ---------------------------------------------------------------------------------
+
+_UPDATES: dict[tuple[str, type[Model], tuple[str, ...], tuple[tuple[str, bool], ...]], str] = {}
+
+
+def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> int:
+    """`UPDATE` the rows of `model` whose fields equal `where` (None: IS NULL) with `values`,
+    in SQL built once per model, field names and database; returns how many rows changed.
+
+    `QuerySet.filter(…).update(…)` builds and compiles the query each time: a third of a
+    millisecond for the one-row updates every action makes. Values are plain values or model
+    instances (for a foreign key), prepared by the fields as `update()` does; an expression
+    (F, Case) is refused. No signals are sent, as with `update()`."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+
+    def field(name: str) -> Any:
+        return meta.pk if name == "pk" else meta.get_field(name)
+
+    def plain(value: Any) -> Any:
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"compiled.update takes values, not expressions ({value!r})")
+        return value.pk if isinstance(value, Model) else value
+
+    nulls = tuple((name, value is None) for name, value in where.items())
+    shape = (connection.vendor, model, tuple(values), nulls)
+    sql = _UPDATES.get(shape)
+    if sql is None:
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(field(name).column)} = %s" for name in values)
+        conditions = " AND ".join(
+            f"{quote(field(name).column)} IS NULL" if null else f"{quote(field(name).column)} = %s"
+            for name, null in nulls
+        )
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608 - the model's names
+        _UPDATES[shape] = sql
+    params = [field(n).get_db_prep_save(plain(v), connection) for n, v in values.items()]
+    params += [
+        field(n).get_db_prep_value(plain(v), connection) for n, v in where.items() if v is not None
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)

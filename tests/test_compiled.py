@@ -5,14 +5,15 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
-from ocsc.compiled import Compiled, NotCompilable, insert
+from ocsc.compiled import Compiled, NotCompilable, insert, update
 from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
 
@@ -248,3 +249,33 @@ def test_pages_and_counts_are_the_database_s(people: People) -> None:
     ]
     assert paged.page(1, 5, application_id=application.pk, since=application.submitted_at) == []
     assert paged.count(application_id=application.pk, since=application.submitted_at) == 1
+
+
+@pytest.mark.django_db
+def test_an_update_writes_what_the_orm_s_update_writes(people: People) -> None:
+    first, second = water_connection(people), water_connection(people)
+    step, moment = first.current_step, timezone.now() - timedelta(hours=3)
+    assert step is not None
+    values = {"left_at": moment, "working_time": timedelta(hours=2, seconds=5), "breached": True}
+
+    assert update(Step, {"pk": step.pk, "left_at": None}, assignee=people.sana, **values) == 1
+    assert update(Step, {"pk": step.pk, "left_at": None}, breached=False) == 0  # left now
+    Step.objects.filter(pk=second.current_step_id).update(assignee=people.sana, **values)
+    mine, orms = Step.objects.get(pk=step.pk), Step.objects.get(pk=second.current_step_id)
+    fields = ("assignee_id", "left_at", "working_time", "breached")
+    assert [getattr(mine, f) for f in fields] == [getattr(orms, f) for f in fields]
+    assert mine.left_at == moment and mine.assignee_id == people.sana.pk
+
+    # a foreign key set to nothing and matched by its value; none matched: no row changed
+    where = {"pk": first.pk, "current_step": step.pk}
+    assert update(Application, where, current_step=None, closed_at=moment) == 1
+    assert update(Application, where, closed_at=None) == 0
+    first.refresh_from_db()
+    assert (first.current_step_id, first.closed_at) == (None, moment)
+
+
+@pytest.mark.django_db
+def test_an_update_refuses_an_expression(people: People) -> None:
+    application = water_connection(people)
+    with pytest.raises(TypeError, match="not expressions"):
+        update(Step, {"pk": application.current_step_id}, escalation_level=F("escalation_level"))

@@ -23,6 +23,7 @@ from ocsc.accounts.models import (
     User,
 )
 from ocsc.catalog.models import Jurisdiction, Organization, Role
+from ocsc.compiled import update
 from ocsc.notify.sms import queue_sms
 
 CODE_WINDOW = timedelta(minutes=15)
@@ -213,7 +214,7 @@ def token_user(key: str) -> tuple[ApiToken, User] | None:
     token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user.pk])
     token.user = user
     if user.ocsc_token_stale:  # type: ignore[attr-defined]
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        update(ApiToken, {"pk": token_id}, last_used_at=now)
     return token, user
 
 

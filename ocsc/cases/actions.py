@@ -39,7 +39,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.compiled import insert
+from ocsc.compiled import insert, update
 from ocsc.workflow import (
     CITIZEN,
     SYSTEM,
@@ -205,7 +205,7 @@ def submit_application(
     # Numbered last: the organization's counter row stays locked from its update to the
     # commit, so that its submissions queue behind one another only for these last statements.
     application.tracking_no = _next_tracking_no(service, calendar, now)
-    application.save(update_fields=["tracking_no"])
+    update(Application, {"pk": application.pk}, tracking_no=application.tracking_no)
     _bind(uploads, application, event)
     _announce(event)
     return application
@@ -339,7 +339,7 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
 def _save(application: Application, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         setattr(application, name, value)
-    application.save(update_fields=list(fields))
+    update(Application, {"pk": application.pk}, **fields)
 
 
 def _close_step(step: Step, clock: Clock, now: datetime) -> None:
@@ -348,7 +348,13 @@ def _close_step(step: Step, clock: Clock, now: datetime) -> None:
     step.left_at = now
     step.working_time = clock.calendar.elapsed(step.entered_at, now, unit)
     step.breached = step.due_at is not None and now > step.due_at
-    step.save(update_fields=["left_at", "working_time", "breached"])
+    update(
+        Step,
+        {"pk": step.pk},
+        left_at=step.left_at,
+        working_time=step.working_time,
+        breached=step.breached,
+    )
 
 
 def _claim(application: Application, now: datetime) -> Step:
@@ -356,10 +362,7 @@ def _claim(application: Application, now: datetime) -> Step:
     step = application.current_step
     if step is None or application.is_closed:
         raise _closed(application)
-    updated = Application.objects.filter(pk=application.pk, current_step=step.pk).update(
-        updated_at=now
-    )
-    if updated != 1:
+    if update(Application, {"pk": application.pk, "current_step": step.pk}, updated_at=now) != 1:
         raise ApplicationChanged(application)
     return step
 
@@ -626,7 +629,7 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
         )
     now = timezone.now()
     _claim(application, now)
-    Step.objects.filter(pk=step.pk).update(assignee=assignee)
+    update(Step, {"pk": step.pk}, assignee=assignee)
     step.assignee = assignee
     event = _record(
         application,

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
-from ocsc.compiled import Compiled, insert
+from ocsc.compiled import Compiled, insert, update
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
     Channel,
@@ -78,7 +78,7 @@ def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
     event = _UNDISPATCHED.first(event_id=event_id)
     if (
         event is None
-        or Event.objects.filter(pk=event_id, dispatched_at=None).update(dispatched_at=now) != 1
+        or update(Event, {"pk": event_id, "dispatched_at": None}, dispatched_at=now) != 1
     ):
         return 0
     event.dispatched_at = now
@@ -241,8 +241,12 @@ def _attempt(
     attempts = [attempt for _, attempt in claimed]
     if len(attempts) == 1:
         (only,) = attempts
-        DeliveryAttempt.objects.filter(pk=only.pk).update(
-            finished_at=only.finished_at, ok=only.ok, error=only.error
+        update(
+            DeliveryAttempt,
+            {"pk": only.pk},
+            finished_at=only.finished_at,
+            ok=only.ok,
+            error=only.error,
         )
     else:
         DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "ok", "error"])
@@ -305,7 +309,8 @@ def _write_outcomes(
         )
         written.update((pk, Notification.Status.SENT) for pk in done)
     for pk, fields in outcomes.items():
-        if pk not in sent and mine.filter(pk=pk).update(**fields):
+        claim = {"pk": pk, "status": Notification.Status.SENDING, "claimed_at": claimed_at}
+        if pk not in sent and update(Notification, claim, **fields):
             written[pk] = str(fields["status"])
     return written
 
