@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.compiled import insert, update
+from ocsc.compiled import Compiled, insert, update
 from ocsc.workflow import (
     CITIZEN,
     SYSTEM,
@@ -105,14 +105,19 @@ def upload_file(*, actor: User, file: UploadedFile[bytes]) -> Attachment:
     """Keep a checked file for its uploader; a submission or action then names it by id
     within a day. Raises FileRefused (wrong type, too big, empty)."""
     content_type, digest, size = check_file(file)
-    return Attachment.objects.create(
-        uploaded_by=actor,
-        file=file,
-        filename=(file.name or "file")[-200:],
-        content_type=content_type,
-        size=size,
-        sha256=digest,
+    (attachment,) = insert(  # (the file is stored as the row is written: FileField.pre_save)
+        [
+            Attachment(
+                uploaded_by=actor,
+                file=file,
+                filename=(file.name or "file")[-200:],
+                content_type=content_type,
+                size=size,
+                sha256=digest,
+            )
+        ]
     )
+    return attachment
 
 
 # Submitting ---------------------------------------------------------------------------
@@ -175,21 +180,25 @@ def submit_application(
 
     now = timezone.now()
     calendar = work_calendar(organization.calendar)
-    application = Application.objects.create(
-        tracking_no=f"new-{uuid4().hex[:20]}",  # numbered last, below
-        citizen=citizen,
-        service=service,
-        process=version,
-        organization=organization,
-        jurisdiction=jurisdiction,
-        state=process.start,
-        category=Category.OPEN,
-        channel=channel,
-        data=clean,
-        location=place,
-        submitted_at=now,
-        updated_at=now,
-        due_at=calendar.due_at(now, process.sla) if process.sla else None,
+    (application,) = insert(
+        [
+            Application(
+                tracking_no=f"new-{uuid4().hex[:20]}",  # numbered last, below
+                citizen=citizen,
+                service=service,
+                process=version,
+                organization=organization,
+                jurisdiction=jurisdiction,
+                state=process.start,
+                category=Category.OPEN,
+                channel=channel,
+                data=clean,
+                location=place,
+                submitted_at=now,
+                updated_at=now,
+                due_at=calendar.due_at(now, process.sla) if process.sla else None,
+            )
+        ]
     )
     step = _open_step(application, Clock(calendar, process), process.start, now)
     event = _record(
@@ -367,6 +376,18 @@ def _claim(application: Application, now: datetime) -> Step:
     return step
 
 
+def _attached(application_id: int, step_id: int) -> QuerySet[Attachment, str]:
+    """The requirements of the documents attached during a step visit."""
+    return (
+        Attachment.objects.filter(application_id=application_id, event__step_id=step_id)
+        .order_by()
+        .values_list("requirement", flat=True)
+    )
+
+
+_ATTACHED = Compiled(_attached)
+
+
 @transaction.atomic
 def take_action(
     application: Application,
@@ -400,11 +421,9 @@ def take_action(
     )
     if errors:
         raise InvalidInput(errors)
-    attached = set(
-        Attachment.objects.filter(application=application, event__step=step).values_list(
-            "requirement", flat=True
-        )
-    ) | {code for code, _ in uploads}
+    attached = set(_ATTACHED.all(application_id=application.pk, step_id=step.pk)) | {
+        code for code, _ in uploads
+    }
     chart = chart_of(application)
     move = apply(
         clock.process,
