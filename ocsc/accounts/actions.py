@@ -3,11 +3,12 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from ocsc.accounts.models import (
     User,
 )
 from ocsc.catalog.models import Jurisdiction, Organization, Role
-from ocsc.compiled import update
+from ocsc.compiled import Compiled, update
 from ocsc.notify.sms import queue_sms
 
 CODE_WINDOW = timedelta(minutes=15)
@@ -188,34 +189,29 @@ def issue_token(user: User, *, name: str = "mobile app") -> tuple[ApiToken, str]
     return token, key
 
 
-# token_user(): a live token and its active user, and whether its last use is older than
-# TOKEN_USE_NOTED. In SQL because every API call asks: the ORM's query took 0.7 ms of CPU.
-BEARER_SQL = """
-SELECT u.*, t.id AS ocsc_token_id,
-       (t.last_used_at IS NULL OR t.last_used_at < %s) AS ocsc_token_stale
-FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id
-WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active
-"""
+def _bearer(key_hash: str, now: datetime) -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user").filter(
+        key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
+    )[:1]
+
+
+# Every API call asks, so the read is compiled once (ocsc.compiled): building it with the ORM
+# took 0.7 ms of CPU, and a raw query's model machinery a third of that.
+_BEARER = Compiled(_bearer)
 TOKEN_USE_NOTED = timedelta(minutes=5)  # how often a token's last use is written
 
 
 def token_user(key: str) -> tuple[ApiToken, User] | None:
-    """The live token and user for a bearer key, or None; notes when it was last used. The
-    token comes with its id and user loaded (other fields load when read)."""
+    """The live token and its active user for a bearer key, or None; notes when the token
+    was last used (at most every TOKEN_USE_NOTED)."""
     now = timezone.now()
-    moment = connection.ops.adapt_datetimefield_value
-    found = list(
-        User.objects.raw(BEARER_SQL, [moment(now - TOKEN_USE_NOTED), _token_hash(key), moment(now)])
-    )
-    if not found:
+    token = _BEARER.first(key_hash=_token_hash(key), now=now)
+    if token is None:
         return None
-    user = found[0]
-    token_id: int = user.ocsc_token_id  # type: ignore[attr-defined]
-    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user.pk])
-    token.user = user
-    if user.ocsc_token_stale:  # type: ignore[attr-defined]
-        update(ApiToken, {"pk": token_id}, last_used_at=now)
-    return token, user
+    if token.last_used_at is None or token.last_used_at < now - TOKEN_USE_NOTED:
+        token.last_used_at = now
+        update(ApiToken, {"pk": token.pk}, last_used_at=now)
+    return token, token.user
 
 
 def revoke_token(token: ApiToken) -> None:
