@@ -334,12 +334,18 @@ class CpuMeter:
 
     def _roots(self) -> dict[str, set[int]]:
         table = processes()
+        # Not this process, nor those that started it: their command lines may hold the match.
+        mine: set[int] = set()
+        pid = os.getpid()
+        while pid in table and pid not in mine:
+            mine.add(pid)
+            pid = table[pid].ppid
+        others = [pid for pid in table if pid not in mine]
         if self.server_match:
-            server = {pid for pid in table if self.server_match in _cmdline(pid)}
+            server = {pid for pid in others if self.server_match in _cmdline(pid)}
         else:
             server = _listeners(self.port) if self.port else set()
-        me = os.getpid()
-        worker = {pid for pid in table if self.worker_match in _cmdline(pid) and pid != me}
+        worker = {pid for pid in others if self.worker_match in _cmdline(pid)}
         postgres = {
             p.pid
             for p in table.values()

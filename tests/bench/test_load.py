@@ -2,6 +2,10 @@
 lifecycles each, counted by the report and found in the database as the calls left them."""
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from bench.load import KINDS, PREFIX, Cast, Options, check_url, prepare, remove, run
+from bench.load import KINDS, PREFIX, Cast, CpuMeter, Options, check_url, prepare, remove, run
 from ocsc.accounts.models import ApiToken, User
 from ocsc.cases.models import Application, Attachment, Event
 from tests.conftest import KP_CATALOG
@@ -86,3 +90,19 @@ def test_the_benchmark_sends_nothing_beyond_loopback() -> None:
     for url in ("http://10.0.0.5:8000", "http://example.org", "https://127.0.0.1", "127.0.0.1"):
         with pytest.raises(ValueError, match="loopback|http"):
             check_url(url)
+
+
+def test_the_cpu_meter_counts_as_server_other_processes_not_itself_or_its_starters() -> None:
+    # The benchmark's own command line (and its shell's) holds `--server-match TEXT`.
+    others = subprocess.Popen(  # noqa: S603 - a sleeping python whose command line matches
+        [sys.executable, "-c", "import time; time.sleep(30)  # ocsc-meter-test"]
+    )
+    try:
+        time.sleep(0.2)
+        roots = CpuMeter(None, server_match="ocsc-meter-test")._roots()
+        assert roots["server"] == {others.pid}
+        everything = CpuMeter(None, server_match="python")._roots()["server"]
+        assert os.getpid() not in everything and os.getppid() not in everything
+    finally:
+        others.kill()
+        others.wait()
