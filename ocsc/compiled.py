@@ -26,10 +26,10 @@ import operator
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from inspect import signature
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -45,6 +45,8 @@ from django.db.models.query import (
 _INT_BASE = 2_046_000_000
 _TEXT = "\x1eocsc-compiled-{}\x1e"
 _MOMENT = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+_DAY = date(1901, 2, 3)
+_LIST_SPAN = 1000  # a list's stand-ins: _INT_BASE + (index + 1) * _LIST_SPAN + position
 
 
 class NotCompilable(Exception):
@@ -56,8 +58,9 @@ class _Shape:
     """One read compiled for one database."""
 
     sql: str
-    # Per SQL parameter: (None, the constant) or (a parameter's name, None or its adapter).
-    slots: tuple[tuple[str | None, Any], ...]
+    # Per SQL parameter: (None, None, the constant) or (a parameter's name, the position in
+    # its list or None, None or its adapter).
+    slots: tuple[tuple[str | None, int | None, Any], ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     make: Callable[[Sequence[Any]], Any]  # a row (converted) into what the read yields
 
@@ -74,8 +77,9 @@ class Compiled[T]:
         self.build = build
         self.kinds = {name: p.annotation for name, p in signature(build).parameters.items()}
         self.names = tuple(self.kinds)
+        self.lists = tuple(n for n, kind in self.kinds.items() if get_origin(kind) is list)
         self.using = using
-        self._shapes: dict[tuple[str, Hashable], _Shape] = {}
+        self._shapes: dict[tuple[str, Hashable, tuple[int, ...]], _Shape] = {}
         self._lock = threading.Lock()
 
     def all(self, **values: Any) -> list[T]:
@@ -91,18 +95,32 @@ class Compiled[T]:
         return int(counted)
 
     def _run(self, variant: Hashable, values: dict[str, Any]) -> list[Any]:
-        shape = self._shape(variant)
+        lengths = tuple(len(values[name]) for name in self.lists)
+        if 0 in lengths:  # `__in` an empty list: Django decides what that means, without SQL
+            return self._orm(variant, values)
+        shape = self._shape(variant, lengths)
         connection = connections[self.using]
-        params = [
-            constant if name is None else constant(values[name]) if constant else values[name]
-            for name, constant in shape.slots
-        ]
+        params = []
+        for name, position, constant in shape.slots:
+            if name is None:
+                params.append(constant)
+                continue
+            value = values[name] if position is None else values[name][position]
+            params.append(constant(value) if constant else value)
         with connection.cursor() as cursor:
             cursor.execute(shape.sql, params)
             rows: Sequence[Any] = cursor.fetchall()
         if shape.converters:
             rows = [_convert(row, shape, connection) for row in rows]
         return [shape.make(row) for row in rows]
+
+    def _orm(self, variant: Hashable, values: dict[str, Any]) -> list[Any]:
+        queryset = self.build(**values).using(self.using)
+        if variant == "count":
+            return [queryset.count()]
+        if isinstance(variant, tuple):
+            queryset = queryset[variant[0] : variant[1]]
+        return list(queryset)
 
     def first(self, **values: Any) -> T | None:
         """The first row (build the queryset with its order and `[:1]`)."""
@@ -111,27 +129,31 @@ class Compiled[T]:
 
     # Compiling ----------------------------------------------------------------------------
 
-    def _shape(self, variant: Hashable = None) -> _Shape:
-        key = (connections[self.using].vendor, variant)
+    def _shape(self, variant: Hashable = None, lengths: tuple[int, ...] = ()) -> _Shape:
+        key = (connections[self.using].vendor, variant, lengths)
         shape = self._shapes.get(key)
         if shape is None:
             with self._lock:
-                shape = self._shapes.get(key) or self._compile(variant)
-                if len(self._shapes) < _WINDOWS_KEPT or variant is None:
+                shape = self._shapes.get(key) or self._compile(variant, lengths)
+                if len(self._shapes) < _WINDOWS_KEPT or (variant is None and not lengths):
                     self._shapes[key] = shape
         return shape
 
-    def _compile(self, variant: Hashable) -> _Shape:
-        stand_ins: dict[str, int | str | datetime] = {}
+    def _compile(self, variant: Hashable, lengths: tuple[int, ...] = ()) -> _Shape:
+        stand_ins: dict[str, Any] = {}
+        each: dict[tuple[str, int | None], Any] = {}  # every stand-in value, by name and position
+        length = dict(zip(self.lists, lengths, strict=True))
         for index, (name, kind) in enumerate(self.kinds.items()):
-            if kind in (int, "int"):
-                stand_ins[name] = _INT_BASE + index
-            elif kind in (str, "str"):
-                stand_ins[name] = _TEXT.format(index)
-            elif kind in (datetime, "datetime"):
-                stand_ins[name] = _MOMENT + timedelta(microseconds=index)
+            if name in length:
+                (item,) = get_args(kind) or (None,)
+                values = [
+                    _stand_in(name, item, (index + 1) * _LIST_SPAN + position)
+                    for position in range(length[name])
+                ]
+                stand_ins[name] = values
+                each.update(((name, position), v) for position, v in enumerate(values))
             else:
-                raise NotCompilable(f"parameter {name}: annotate it as int, str or datetime")
+                stand_ins[name] = each[name, None] = _stand_in(name, kind, index)
         queryset = self.build(**stand_ins).using(self.using)
         if variant == "count":
             queryset = queryset.order_by().values_list("pk")
@@ -154,31 +176,31 @@ class Compiled[T]:
         if variant == "count":
             sql = f"SELECT COUNT(*) FROM ({sql}) ocsc_counted"  # noqa: S608 - Django's own SQL
         ops = connections[self.using].ops
-        # What each stand-in became in the SQL's parameters: itself, or a moment as the
-        # database adapts it (text on SQLite).
+        # What each stand-in became in the SQL's parameters: itself, or a moment or a day as
+        # the database adapts it (text on SQLite).
+        adapters = {datetime: ops.adapt_datetimefield_value, date: ops.adapt_datefield_value}
         adapted = {
-            name: (ops.adapt_datetimefield_value(v), True)
-            if isinstance(v, datetime)
-            else (v, False)
-            for name, v in stand_ins.items()
+            slot: (adapter(v), adapter) if (adapter := adapters.get(type(v))) else (v, None)
+            for slot, v in each.items()
         }
-        slots: list[tuple[str | None, Any]] = []
-        seen: set[str] = set()
+        slots: list[tuple[str | None, int | None, Any]] = []
+        seen: set[tuple[str, int | None]] = set()
         for param in params:
             found = next(
-                (n for n, (v, _) in adapted.items() if type(param) is type(v) and param == v),
+                (s for s, (v, _) in adapted.items() if type(param) is type(v) and param == v),
                 None,
             )
             if found is None:
-                slots.append((None, param))
+                slots.append((None, None, param))
             else:
                 seen.add(found)
-                slots.append((found, ops.adapt_datetimefield_value if adapted[found][1] else None))
-        missing = set(self.names) - seen
+                slots.append((found[0], found[1], adapted[found][1]))
+        missing = {name for name, _ in set(each) - seen}
         if missing:
             raise NotCompilable(
                 f"parameter(s) {', '.join(sorted(missing))} did not reach the SQL as given "
-                "(only whole numbers, text and moments compared as they are can be substituted)"
+                "(only whole numbers, text, moments and days compared as they are, or lists "
+                "of whole numbers or text, can be substituted)"
             )
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
@@ -219,6 +241,21 @@ class Compiled[T]:
             return obj
 
         return make
+
+
+def _stand_in(name: str, kind: Any, index: int) -> Any:
+    """A value of `kind` unlike any a read is given, different for each `index`."""
+    if kind in (int, "int"):
+        return _INT_BASE + index
+    if kind in (str, "str"):
+        return _TEXT.format(index)
+    if kind in (datetime, "datetime"):
+        return _MOMENT + timedelta(microseconds=index)
+    if kind in (date, "date"):
+        return _DAY + timedelta(days=index)
+    raise NotCompilable(
+        f"parameter {name}: annotate it as int, str, datetime, date, list[int] or list[str]"
+    )
 
 
 def _convert(row: Sequence[Any], shape: _Shape, connection: Any) -> list[Any]:

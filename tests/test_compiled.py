@@ -1,7 +1,8 @@
 """`Compiled` reads give what the ORM gives, with any values, and refuse what they cannot
 substitute when first compiled."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from django.db import connection, transaction
@@ -133,8 +134,8 @@ def test_select_for_update_compiles_anywhere_and_locks_where_it_runs(people: Peo
         assert "FOR UPDATE" in read._shape().sql
 
 
-def _by_ids(ids: list[int]) -> QuerySet[User]:
-    return User.objects.filter(pk__in=ids)
+def _by_uuid(key: UUID) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(uuid=key)
 
 
 def _counted(kind_id: int) -> QuerySet[Role]:
@@ -153,7 +154,7 @@ def _lower(code: str) -> QuerySet[Role]:
 @pytest.mark.parametrize(
     ("build", "says"),
     [
-        (_by_ids, "annotate it as int, str or datetime"),
+        (_by_uuid, "annotate it as int, str, datetime, date, list"),
         (_counted, "annotations"),
         (_unannotated, "annotate it"),
         (_lower, "did not reach the SQL as given"),
@@ -279,3 +280,37 @@ def test_an_update_refuses_an_expression(people: People) -> None:
     application = water_connection(people)
     with pytest.raises(TypeError, match="not expressions"):
         update(Step, {"pk": application.current_step_id}, escalation_level=F("escalation_level"))
+
+
+def _posted(user_ids: list[int], roles: list[str], day: date) -> QuerySet[User]:
+    return User.objects.filter(
+        pk__in=user_ids, postings__role__code__in=roles, postings__starts_on__lte=day
+    ).order_by("pk")
+
+
+POSTED = Compiled(_posted)
+
+
+@pytest.mark.django_db
+def test_lists_and_days_are_substituted_and_an_empty_list_is_left_to_the_orm(
+    people: People,
+) -> None:
+    everyone = list(User.objects.values_list("pk", flat=True))
+    today = timezone.localdate()
+    cases = [
+        (everyone, ["sub_engineer", "tmo"], today),
+        (everyone[:2], ["sub_engineer"], today),
+        ([people.sana.pk], ["sub_engineer", "tmo", "zonal_manager"], today),
+        (everyone, ["sub_engineer"], today - timedelta(days=3650)),  # before any posting
+        ([], ["sub_engineer"], today),
+    ]
+    for user_ids, roles, day in cases:
+        expected = list(_posted(user_ids, roles, day))
+        with CaptureQueriesContext(connection) as queries:
+            found = POSTED.all(user_ids=user_ids, roles=roles, day=day)
+        assert [u.pk for u in found] == [u.pk for u in expected]
+        assert len(queries) == (1 if user_ids else 0)  # (Django runs no SQL for `__in` [])
+    assert any(POSTED.all(user_ids=everyone, roles=["sub_engineer"], day=today))
+    assert POSTED.count(user_ids=everyone, roles=["sub_engineer", "tmo"], day=today) == len(
+        _posted(everyone, ["sub_engineer", "tmo"], today)
+    )

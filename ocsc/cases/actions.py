@@ -129,6 +129,18 @@ def collected_at_submission(service: Service, process: Process) -> list[dict[str
     return [r for r in service.requirements if r["code"] not in later]
 
 
+def _serving(organization_id: int, paths: list[str]) -> QuerySet[Jurisdiction, int]:
+    """The areas among `paths` the organization serves (one is enough)."""
+    return (
+        Jurisdiction.objects.filter(organizations=organization_id, path__in=paths)
+        .order_by()
+        .values_list("pk", flat=True)[:1]
+    )
+
+
+_SERVING = Compiled(_serving)
+
+
 @transaction.atomic
 def submit_application(
     *,
@@ -148,9 +160,8 @@ def submit_application(
         raise InvalidInput(
             {"service": _("%(service)s is not offered at the moment") % {"service": service.code}}
         )
-    if not organization.serves.filter(
-        path__in=[jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
-    ).exists():
+    above = [jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
+    if _SERVING.first(organization_id=organization.pk, paths=above) is None:
         errors["jurisdiction"] = _("%(place)s is not served by %(organization)s") % {
             "place": jurisdiction.code,
             "organization": organization.code,

@@ -337,13 +337,16 @@ class Broker:
             self.wake(application_id)
 
     def _notify(self, event_ids: tuple[int, ...]) -> set[int]:
-        """NOTIFY the events (in order) on the default connection; their applications."""
+        """NOTIFY the events (in order) on the default connection; their applications. The
+        ids are one placeholder each (a transaction has one Event or a few): PostgreSQL planned
+        `id = ANY(%s)` anew on every call, as its generic plan could not know the array's size."""
         table = connection.ops.quote_name(Event._meta.db_table)
+        ids = ", ".join(["%s"] * len(event_ids))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT application_id, pg_notify(%s, application_id || ':' || id) "  # noqa: S608 - the model's table name
-                f"FROM {table} WHERE id = ANY(%s) ORDER BY id",
-                [conf.CHANNEL, list(event_ids)],
+                f"FROM {table} WHERE id IN ({ids}) ORDER BY id",
+                [conf.CHANNEL, *event_ids],
             )
             rows = cursor.fetchall()
         return {int(row[0]) for row in rows}

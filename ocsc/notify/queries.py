@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocsc.accounts.access import scopes
 from ocsc.accounts.models import User
+from ocsc.compiled import Compiled
 from ocsc.notify.models import Channel, Notification, Preferences, PushSubscription, Topic
 from ocsc.notify.rules import CHOOSABLE_CHANNELS, CITIZEN_TOPICS, DEFAULT_CHANNELS, STAFF_TOPICS
 
@@ -26,13 +27,16 @@ def unread_count(user: User) -> int:
     return inbox(user).filter(read_at__isnull=True).count()
 
 
+def _preferences(user_ids: list[int]) -> QuerySet[Preferences, tuple[int, Any]]:
+    return Preferences.objects.filter(user_id__in=user_ids).values_list("user_id", "channels")
+
+
+_PREFERENCES = Compiled(_preferences)  # (every dispatch asks)
+
+
 def chosen_channels(users: Sequence[User]) -> dict[int, dict[str, tuple[str, ...]]]:
     """Each user's channels per topic: their choice, else the default (one query)."""
-    stored = dict(
-        Preferences.objects.filter(user__in={user.pk for user in users}).values_list(
-            "user_id", "channels"
-        )
-    )
+    stored = dict(_PREFERENCES.all(user_ids=sorted({user.pk for user in users})))
     result: dict[int, dict[str, tuple[str, ...]]] = {}
     for user in users:
         choice = stored.get(user.pk) or {}

@@ -24,7 +24,7 @@ has a topic; the person's channels for that topic (their choice on the profile p
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -261,11 +261,26 @@ def holders(application: Application, role: str) -> list[User]:
     if not role or role == CITIZEN:
         return []
     path = application.jurisdiction.path
-    above = [path[: i + 1] for i, c in enumerate(path) if c == "/"]
-    postings = _postings(application.organization_id).filter(
-        Q(jurisdiction__isnull=True) | Q(jurisdiction__path__in=above), role__code=role
+    return _HOLDERS.all(
+        organization_id=application.organization_id,
+        role=role,
+        paths=[path[: i + 1] for i, c in enumerate(path) if c == "/"],
+        day=timezone.localdate(),
     )
-    return list(User.objects.filter(pk__in=postings.values("user"), is_active=True))
+
+
+def _holders(organization_id: int, role: str, paths: list[str], day: date) -> QuerySet[User]:
+    postings = Posting.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day),
+        Q(jurisdiction__isnull=True) | Q(jurisdiction__path__in=paths),
+        organization_id=organization_id,
+        role__code=role,
+        starts_on__lte=day,
+    )
+    return User.objects.filter(pk__in=postings.values("user"), is_active=True)
+
+
+_HOLDERS = Compiled(_holders)  # (every dispatch asks who holds the step's role)
 
 
 def _postings(organization_id: int) -> QuerySet[Posting]:
