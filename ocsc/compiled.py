@@ -14,12 +14,14 @@ way Django's own iterables do: the same converters, the same related objects.
     event = EVENT.first(event_id=5)
 
 Only what can be substituted safely is allowed, and anything else is refused when the read
-is first compiled (a test catches it): parameters, annotated `int`, `str` or `datetime`,
-are compared as they are (no `__in` lists, no `date` values), and the queryset yields
-models, `values_list()` tuples or flat values, with no annotations, extra selects or
-objects known from a related manager.
+is first compiled (a test catches it): parameters, annotated `int`, `str`, `datetime` or
+`date`, are compared as they are, and `list[int]` or `list[str]` ones go to `__in` (the read
+is compiled once per length of each list; an empty list is left to the ORM, which decides
+what it means). The queryset yields models, `values_list()` tuples or flat values, with no
+annotations, extra selects or objects known from a related manager.
 
-`insert()` writes new rows the same way: one INSERT per model and row count.
+`insert()` writes new rows the same way, one INSERT per model and row count, and `update()`
+changes rows by their fields' values, one UPDATE per model and field names.
 """
 
 import operator

@@ -42,7 +42,7 @@ from django_tasks_db.utils import is_locked_database_exception
 
 from ocsc.compiled import insert
 
-log = logging.getLogger("django.tasks")  # the lines Django's own worker signals log
+log = logging.getLogger("django_tasks_db")  # db_worker's ("django.tasks" prints twice in DEBUG)
 FINISH_TRIES = 3  # as django-tasks-db's set_successful / set_failed
 FINISH_PAUSE = 0.1  # seconds between those tries
 
