@@ -388,3 +388,9 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def update_fields(obj: Model, *names: str) -> int:
+    """`obj.save(update_fields=names)` on SQL built once (`update`): the row of `obj` gets
+    those fields' values from `obj`."""
+    return update(type(obj), {"pk": obj.pk}, **{name: getattr(obj, name) for name in names})

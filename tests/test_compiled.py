@@ -14,7 +14,7 @@ from ocsc.accounts.models import User
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
-from ocsc.compiled import Compiled, NotCompilable, insert, update
+from ocsc.compiled import Compiled, NotCompilable, insert, update, update_fields
 from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
 
@@ -266,6 +266,10 @@ def test_an_update_writes_what_the_orm_s_update_writes(people: People) -> None:
     fields = ("assignee_id", "left_at", "working_time", "breached")
     assert [getattr(mine, f) for f in fields] == [getattr(orms, f) for f in fields]
     assert mine.left_at == moment and mine.assignee_id == people.sana.pk
+    mine.breached, mine.escalation_level = False, 2  # only the fields named are written
+    assert update_fields(mine, "breached") == 1
+    mine.refresh_from_db()
+    assert (mine.breached, mine.escalation_level) == (False, 0)
 
     # a foreign key set to nothing and matched by its value; none matched: no row changed
     where = {"pk": first.pk, "current_step": step.pk}

@@ -39,7 +39,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.compiled import Compiled, insert, update
+from ocsc.compiled import Compiled, insert, update, update_fields
 from ocsc.workflow import (
     CITIZEN,
     SYSTEM,
@@ -368,13 +368,7 @@ def _close_step(step: Step, clock: Clock, now: datetime) -> None:
     step.left_at = now
     step.working_time = clock.calendar.elapsed(step.entered_at, now, unit)
     step.breached = step.due_at is not None and now > step.due_at
-    update(
-        Step,
-        {"pk": step.pk},
-        left_at=step.left_at,
-        working_time=step.working_time,
-        breached=step.breached,
-    )
+    update_fields(step, "left_at", "working_time", "breached")
 
 
 def _claim(application: Application, now: datetime) -> Step:

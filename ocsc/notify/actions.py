@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
-from ocsc.compiled import Compiled, insert, update
+from ocsc.compiled import Compiled, insert, update, update_fields
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
     Channel,
@@ -241,13 +241,7 @@ def _attempt(
     attempts = [attempt for _, attempt in claimed]
     if len(attempts) == 1:
         (only,) = attempts
-        update(
-            DeliveryAttempt,
-            {"pk": only.pk},
-            finished_at=only.finished_at,
-            ok=only.ok,
-            error=only.error,
-        )
+        update_fields(only, "finished_at", "ok", "error")
     else:
         DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "ok", "error"])
     statuses = _write_outcomes(outcomes, claimed_at=claimed_at)
