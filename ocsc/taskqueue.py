@@ -11,7 +11,7 @@ third of a worker's CPU (bench/README.md). The same table is worked here with fi
 - `Worker` (`manage.py run_worker`) takes the next ready task with one UPDATE … RETURNING whose
   subquery locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that several workers
   share the queue and no two run the same task (on SQLite the statement holds the database's
-  write lock), and records the outcome with one UPDATE.
+  write lock), and records the outcome with one UPDATE (`ocsc.compiled.update`).
 
 The rows, their statuses and their order (priority, then run_after, then enqueued_at) are
 django-tasks-db's, so its admin, `prune_db_task_results` and its own `db_worker` still work on
@@ -21,7 +21,6 @@ the same queue.
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from traceback import format_exception
@@ -40,7 +39,7 @@ from django_tasks_db.management.commands.db_worker import Worker as BaseWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import is_locked_database_exception
 
-from ocsc.compiled import insert
+from ocsc.compiled import insert, update
 
 log = logging.getLogger("django_tasks_db")  # db_worker's ("django.tasks" prints twice in DEBUG)
 FINISH_TRIES = 3  # as django-tasks-db's set_successful / set_failed
@@ -118,12 +117,6 @@ def claim_sql(vendor: str, queues: int) -> str:
     )
 
 
-FINISH_SQL = (  # (S608: the model's table name)
-    f"UPDATE {_TABLE} SET status = %s, finished_at = %s, return_value = %s,"  # noqa: S608
-    " exception_class_path = %s, traceback = %s WHERE id = %s"
-)
-
-
 @cache
 def _task(path: str) -> Task[Any, Any]:
     found = import_string(path)
@@ -133,8 +126,8 @@ def _task(path: str) -> Task[Any, Any]:
 
 
 class Worker(BaseWorker):
-    """django-tasks-db's worker (its options, signals and shutdown), taking and finishing
-    tasks with `claim_sql` and `FINISH_SQL`."""
+    """django-tasks-db's worker (its options, signals and shutdown), taking tasks with
+    `claim_sql` and recording their outcomes with `ocsc.compiled.update`."""
 
     def claim(self) -> Claimed | None:
         """The next ready task, marked running by this worker; None when there is none."""
@@ -216,17 +209,24 @@ class Worker(BaseWorker):
         value: Any,
         exc: BaseException | None,
     ) -> None:
-        connection = connections[DEFAULT_DB_ALIAS]
-        field = DBTaskResult._meta.get_field("return_value")
-        params = [
-            status.value,
-            connection.ops.adapt_datetimefield_value(timezone.now()),
-            field.get_db_prep_save(value, connection),
-            "" if exc is None else f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "" if exc is None else "".join(format_exception(exc)),
-            claimed.id,
-        ]
-        _retrying(lambda: _execute(FINISH_SQL, params))
+        outcome = {
+            "status": status.value,
+            "finished_at": timezone.now(),
+            "return_value": value,
+            "exception_class_path": ""
+            if exc is None
+            else f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "traceback": "" if exc is None else "".join(format_exception(exc)),
+        }
+        for attempt in range(1, FINISH_TRIES + 1):  # as django-tasks-db's set_successful
+            try:
+                update(DBTaskResult, {"pk": claimed.id}, **outcome)
+                return
+            except OperationalError:  # SQLite busy, a connection dropped: once more
+                if attempt == FINISH_TRIES:
+                    raise
+                _fresh_connections()
+                time.sleep(FINISH_PAUSE)
 
 
 def _fresh_connections() -> None:
@@ -234,22 +234,3 @@ def _fresh_connections() -> None:
     transaction: a worker run from a test or a script)."""
     if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
         close_old_connections()
-
-
-def _execute(sql: str, params: list[Any]) -> None:
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _retrying(work: Callable[[], None]) -> None:
-    """`work`, tried again (as django-tasks-db does) when the database refuses it for a
-    moment: SQLite busy, a connection dropped and reopened."""
-    for attempt in range(1, FINISH_TRIES + 1):
-        try:
-            work()
-            return
-        except OperationalError:
-            if attempt == FINISH_TRIES:
-                raise
-            _fresh_connections()
-            time.sleep(FINISH_PAUSE)

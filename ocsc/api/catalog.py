@@ -97,8 +97,7 @@ def services(request: HttpRequest, filters: Query[ServiceFilterIn]) -> list[dict
                     % {"code": filters.jurisdiction}
                 }
             )
-        above = [place.path[: i + 1] for i, c in enumerate(place.path) if c == "/"]
-        rows = rows.filter(organization__serves__path__in=above).distinct()
+        rows = rows.filter(organization__serves__path__in=place.paths_up).distinct()
     if filters.category:
         rows = rows.filter(category=filters.category)
     if filters.q and filters.q.strip():

@@ -160,8 +160,7 @@ def submit_application(
         raise InvalidInput(
             {"service": _("%(service)s is not offered at the moment") % {"service": service.code}}
         )
-    above = [jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
-    if _SERVING.first(organization_id=organization.pk, paths=above) is None:
+    if _SERVING.first(organization_id=organization.pk, paths=jurisdiction.paths_up) is None:
         errors["jurisdiction"] = _("%(place)s is not served by %(organization)s") % {
             "place": jurisdiction.code,
             "organization": organization.code,
@@ -225,7 +224,7 @@ def submit_application(
     # Numbered last: the organization's counter row stays locked from its update to the
     # commit, so that its submissions queue behind one another only for these last statements.
     application.tracking_no = _next_tracking_no(service, calendar, now)
-    update(Application, {"pk": application.pk}, tracking_no=application.tracking_no)
+    update_fields(application, "tracking_no")
     _bind(uploads, application, event)
     _announce(event)
     return application

@@ -130,9 +130,10 @@ def timeline(
 def route_service(code: str, jurisdiction: Jurisdiction) -> Service | None:
     """The active service with this code offered by an organization serving the place: the
     one whose served area is the nearest ancestor of it."""
-    ancestors = [jurisdiction.path[: i + 1] for i, c in enumerate(jurisdiction.path) if c == "/"]
     candidates = (
-        Service.objects.filter(code=code, active=True, organization__serves__path__in=ancestors)
+        Service.objects.filter(
+            code=code, active=True, organization__serves__path__in=jurisdiction.paths_up
+        )
         .select_related("organization", "current_process")
         .values_list("pk", "organization__serves__path")
     )

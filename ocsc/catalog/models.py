@@ -52,6 +52,11 @@ class Jurisdiction(models.Model):
     def __str__(self) -> str:
         return label(self.name)
 
+    @property
+    def paths_up(self) -> list[str]:
+        """The paths of this area and of every area that contains it, the root's first."""
+        return [self.path[: i + 1] for i, c in enumerate(self.path) if c == "/"]
+
 
 class OrganizationKind(models.Model):
     code = models.SlugField(max_length=30, unique=True)

@@ -260,11 +260,10 @@ def holders(application: Application, role: str) -> list[User]:
     that includes the application's."""
     if not role or role == CITIZEN:
         return []
-    path = application.jurisdiction.path
     return _HOLDERS.all(
         organization_id=application.organization_id,
         role=role,
-        paths=[path[: i + 1] for i, c in enumerate(path) if c == "/"],
+        paths=application.jurisdiction.paths_up,
         day=timezone.localdate(),
     )
 

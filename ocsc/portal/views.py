@@ -75,9 +75,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if area:
         place = Jurisdiction.objects.filter(code=area).first()
         if place is not None:
-            ancestors = [place.path[: i + 1] for i, c in enumerate(place.path) if c == "/"]
             below = Q(organization__serves__path__startswith=place.path)
-            services = services.filter(below | Q(organization__serves__path__in=ancestors))
+            services = services.filter(below | Q(organization__serves__path__in=place.paths_up))
     mine = []
     if request.user.is_authenticated:
         mine = list(

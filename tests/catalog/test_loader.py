@@ -61,6 +61,7 @@ def test_a_catalog_loads_organizations_services_and_processes() -> None:
         "kp/kp-mardan/kp-mardan-mardan/",
         "kp-mardan",
     )
+    assert tehsil.paths_up == ["kp/", "kp/kp-mardan/", "kp/kp-mardan/kp-mardan-mardan/"]
     sub_engineer = Role.objects.get(code="sub_engineer")
     assert sub_engineer.reports_to is not None and sub_engineer.reports_to.code == "to_infra"
     assert Role.objects.get(head=True).code == "tmo"
