@@ -249,23 +249,27 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
     assignee = _assignee(payload.assignee, "assignee") if payload.assignee else None
     step = application.current_step
     own = process_of(application.process).steps[step.state].actions if step else {}
+    withdraw = payload.action == "withdraw" and "withdraw" not in own
+    resubmit = payload.action == "resubmit" and (
+        "resubmit" not in own or (step is not None and step.owner_role == CITIZEN)
+    )
+    if not (withdraw or resubmit):  # the action and the assignment in one transaction
+        actions.take_action(
+            application,
+            actor=user,
+            action=payload.action,
+            comment=payload.comment,
+            documents=payload.documents,
+            assign_to=assignee,
+        )
+        return application_out(application, user)
     # One transaction for the action and the assignment; an action alone has its own.
     with transaction.atomic() if assignee is not None else nullcontext():
-        if payload.action == "withdraw" and "withdraw" not in own:
+        if withdraw:
             actions.withdraw(application, actor=user, reason=payload.comment)
-        elif payload.action == "resubmit" and (
-            "resubmit" not in own or (step is not None and step.owner_role == CITIZEN)
-        ):
+        else:
             actions.resubmit(
                 application, actor=user, comment=payload.comment, documents=payload.documents
-            )
-        else:
-            actions.take_action(
-                application,
-                actor=user,
-                action=payload.action,
-                comment=payload.comment,
-                documents=payload.documents,
             )
         if assignee is not None:
             # The action moved `application` on in memory (its new current step included).

@@ -401,9 +401,14 @@ def take_action(
     comment: str = "",
     documents: Mapping[str, str | UUID] | None = None,
     kind: str = Event.Kind.ACTION,
+    assign_to: User | None = None,
 ) -> Event:
     """Take a process action. `actor=None` is the system (timeouts). Raises ActionRefused
-    (the engine's reason), InvalidInput (bad documents) or ApplicationChanged (409)."""
+    (the engine's reason), InvalidInput (bad documents) or ApplicationChanged (409).
+
+    With `assign_to`, the actor also assigns the step the action opens, in the same
+    transaction (as `assign`, whose refusals undo the action too); the action's Event is
+    returned."""
     clock = Clock.of(application)
     roles = {SYSTEM} if actor is None else roles_of(actor, application)
     if actor is not None and not roles:
@@ -425,9 +430,11 @@ def take_action(
     )
     if errors:
         raise InvalidInput(errors)
-    attached = set(_ATTACHED.all(application_id=application.pk, step_id=step.pk)) | {
-        code for code, _ in uploads
-    }
+    # What was attached during this visit matters only to a step that requires documents.
+    requires = clock.process.steps[step.state].requires
+    attached = {code for code, _ in uploads}
+    if requires:
+        attached |= set(_ATTACHED.all(application_id=application.pk, step_id=step.pk))
     chart = chart_of(application)
     move = apply(
         clock.process,
@@ -465,6 +472,10 @@ def take_action(
     )
     _bind(uploads, application, event)
     _announce(event)
+    if assign_to is not None:
+        if actor is None:
+            raise ValueError("only a person assigns a step")
+        _assign(application, actor=actor, assignee=assign_to, claimed=True)
     return event
 
 
@@ -634,6 +645,14 @@ def attach_documents(
 @transaction.atomic
 def assign(application: Application, *, actor: User, assignee: User) -> Event:
     """A supervisor or head hands the current step to an official holding its role."""
+    return _assign(application, actor=actor, assignee=assignee)
+
+
+def _assign(
+    application: Application, *, actor: User, assignee: User, claimed: bool = False
+) -> Event:
+    """`assign`, in the caller's transaction; `claimed` when the caller has already claimed
+    the application in it (its row stays locked, and its current step is the caller's)."""
     step = application.current_step
     if step is None or step.owner_role == CITIZEN:
         raise ActionRefused("not_allowed", _("Only a step owned by an official can be assigned."))
@@ -651,7 +670,8 @@ def assign(application: Application, *, actor: User, assignee: User) -> Event:
             }
         )
     now = timezone.now()
-    _claim(application, now)
+    if not claimed:
+        _claim(application, now)
     update(Step, {"pk": step.pk}, assignee=assignee)
     step.assignee = assignee
     event = _record(

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from ocsc.cases.actions import escalate_step, time_out_step
-from ocsc.cases.models import Event, Step
+from ocsc.cases.models import CLOSED, Application, Event, Step
 from ocsc.catalog.models import Organization, Role
 from ocsc.catalog.process import process_of, work_calendar
 from ocsc.notify import actions, rules
@@ -223,26 +223,30 @@ def send_digests(now: datetime) -> int:
     if local.hour < settings.NOTIFY_DIGEST_HOUR:
         return 0
     day = local.date().isoformat()
-    late = (
-        Step.objects.filter(left_at__isnull=True, due_at__lt=now)
-        .exclude(owner_role__in=["", CITIZEN])
-        .exclude(application__category__in=["closed_ok", "closed_rejected", "closed_withdrawn"])
-    )
     sent = Notification.objects.filter(
         reason="digest", key__startswith="digest:", key__endswith=f":{day}"
     ).values_list("key", flat=True)
     done = set(sent)
+    names = dict(Organization.objects.values_list("pk", "name"))
+    pending = [pk for pk in names if f"digest:{pk}:{day}" not in done]
+    if not pending:  # every organization has had today's digest: nothing to count
+        return 0
+    # Late steps are counted by their own organization (a step's is its application's), so
+    # that the count reads the open steps' index, not every application (the timers run
+    # every NOTIFY_TIMER_SECONDS).
+    late = (
+        Step.objects.filter(left_at__isnull=True, due_at__lt=now, organization_id__in=pending)
+        .exclude(owner_role__in=["", CITIZEN])
+        .exclude(
+            Exists(Application.objects.filter(pk=OuterRef("application_id"), category__in=CLOSED))
+        )
+    )
     made = 0
     counts = (
-        late.values_list("application__organization_id")
-        .annotate(count=Count("pk"))
-        .order_by("application__organization_id")
+        late.values_list("organization_id").annotate(count=Count("pk")).order_by("organization_id")
     )
-    names = dict(Organization.objects.values_list("pk", "name"))
     for organization_id, count in counts:
-        if f"digest:{organization_id}:{day}" in done:
-            continue
-        longest = late.filter(application__organization_id=organization_id).order_by("due_at")
+        longest = late.filter(organization_id=organization_id).order_by("due_at")
         numbers = list(longest.values_list("application__tracking_no", flat=True)[:5])
         messages = rules.digest(
             organization_id,

@@ -1,5 +1,8 @@
 """The detail's offer of actions, and the special action names and `assignee` of /actions."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from ocsc.cases.models import Application, Event
 from tests.api.conftest import Api
 from tests.personas import People, upload, water_connection
@@ -121,3 +124,20 @@ def test_an_action_may_assign_the_next_step_in_the_same_transaction(people: Peop
     assert [(i["tracking_no"], i["assignee"]) for i in queue["items"]] == [
         (application.tracking_no, "Sana Gul")
     ]
+
+
+def test_an_action_and_its_assignment_claim_the_application_once(people: People) -> None:
+    """One transaction, no savepoint inside it, and one claim of the application's row (the
+    assignment's step is the one the action just opened, under the same lock)."""
+    application = water_connection(people)
+    path = f"/applications/{application.tracking_no}/actions"
+    head = Api(people.tariq)
+    head.get("/queue")  # the token's first use is noted once; not part of what is counted
+    with CaptureQueriesContext(connection) as run:
+        moved = head.post(path, {"action": "forward", "assignee": people.sana.phone})
+    assert moved.status_code == 200 and moved.json()["step"]["assignee"] == "Sana Gul"
+    statements = [q["sql"] for q in run.captured_queries]
+    # The test's own transaction makes the view's outermost block a savepoint: that one only.
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
+    claims = [s for s in statements if s.startswith('UPDATE "cases_application"')]
+    assert len(claims) == 2, claims  # the claim, then the move to the new step
