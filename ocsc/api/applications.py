@@ -1,12 +1,10 @@
 """Uploads, applications, their timeline, comments, actions, documents, and work queues."""
 
-from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -249,11 +247,20 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
     assignee = _assignee(payload.assignee, "assignee") if payload.assignee else None
     step = application.current_step
     own = process_of(application.process).steps[step.state].actions if step else {}
-    withdraw = payload.action == "withdraw" and "withdraw" not in own
-    resubmit = payload.action == "resubmit" and (
+    # The action and the assignment (if any) in one transaction.
+    if payload.action == "withdraw" and "withdraw" not in own:
+        actions.withdraw(application, actor=user, reason=payload.comment, assign_to=assignee)
+    elif payload.action == "resubmit" and (
         "resubmit" not in own or (step is not None and step.owner_role == CITIZEN)
-    )
-    if not (withdraw or resubmit):  # the action and the assignment in one transaction
+    ):
+        actions.resubmit(
+            application,
+            actor=user,
+            comment=payload.comment,
+            documents=payload.documents,
+            assign_to=assignee,
+        )
+    else:
         actions.take_action(
             application,
             actor=user,
@@ -262,18 +269,6 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
             documents=payload.documents,
             assign_to=assignee,
         )
-        return application_out(application, user)
-    # One transaction for the action and the assignment; an action alone has its own.
-    with transaction.atomic() if assignee is not None else nullcontext():
-        if withdraw:
-            actions.withdraw(application, actor=user, reason=payload.comment)
-        else:
-            actions.resubmit(
-                application, actor=user, comment=payload.comment, documents=payload.documents
-            )
-        if assignee is not None:
-            # The action moved `application` on in memory (its new current step included).
-            actions.assign(application, actor=user, assignee=assignee)
     return application_out(application, user)
 
 

@@ -410,6 +410,8 @@ def take_action(
     With `assign_to`, the actor also assigns the step the action opens, in the same
     transaction (as `assign`, whose refusals undo the action too); the action's Event is
     returned."""
+    if assign_to is not None and actor is None:
+        raise ValueError("only a person assigns a step")
     clock = Clock.of(application)
     roles = {SYSTEM} if actor is None else roles_of(actor, application)
     if actor is not None and not roles:
@@ -473,9 +475,7 @@ def take_action(
     )
     _bind(uploads, application, event)
     _announce(event)
-    if assign_to is not None:
-        if actor is None:
-            raise ValueError("only a person assigns a step")
+    if assign_to is not None and actor is not None:
         _assign(application, actor=actor, assignee=assign_to, claimed=True)
     return event
 
@@ -510,8 +510,10 @@ def resubmit(
     actor: User,
     comment: str = "",
     documents: Mapping[str, str | UUID] | None = None,
+    assign_to: User | None = None,
 ) -> Event:
-    """The citizen sends a returned application back, with corrections and new documents."""
+    """The citizen sends a returned application back, with corrections and new documents
+    (`assign_to` as for `take_action`)."""
     step = application.current_step
     if step is None or step.owner_role != CITIZEN:
         raise ActionRefused("unknown_action", _("The application is not waiting for a correction."))
@@ -538,12 +540,16 @@ def resubmit(
         comment=comment,
         documents=documents,
         kind=Event.Kind.RESUBMITTED,
+        assign_to=assign_to,
     )
 
 
 @transaction.atomic
-def withdraw(application: Application, *, actor: User, reason: str = "") -> Event:
-    """The applicant withdraws an application that no one has decided yet."""
+def withdraw(
+    application: Application, *, actor: User, reason: str = "", assign_to: User | None = None
+) -> Event:
+    """The applicant withdraws an application that no one has decided yet. With `assign_to`
+    (as for `take_action`) it is refused as a whole: a withdrawn application has no step."""
     if actor.pk != application.citizen_id:
         raise NotAllowed(_("Only the applicant may withdraw an application."))
     if not may_withdraw(actor, application):
@@ -577,6 +583,8 @@ def withdraw(application: Application, *, actor: User, reason: str = "") -> Even
         created_at=now,
     )
     _announce(event)
+    if assign_to is not None:
+        _assign(application, actor=actor, assignee=assign_to, claimed=True)
     return event
 
 

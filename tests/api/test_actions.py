@@ -141,3 +141,12 @@ def test_an_action_and_its_assignment_claim_the_application_once(people: People)
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
     claims = [s for s in statements if s.startswith('UPDATE "cases_application"')]
     assert len(claims) == 2, claims  # the claim, then the move to the new step
+
+
+def test_a_withdrawal_with_an_assignee_is_refused_whole(people: People) -> None:
+    application = water_connection(people)
+    path = f"/applications/{application.tracking_no}/actions"
+    refused = Api(people.ayesha).post(path, {"action": "withdraw", "assignee": people.sana.phone})
+    assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
+    assert Application.objects.get(pk=application.pk).state == "scrutiny"  # not withdrawn
+    assert not application.events.filter(kind="application.withdrawn").exists()
