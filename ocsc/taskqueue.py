@@ -11,7 +11,12 @@ third of a worker's CPU (bench/README.md). The same table is worked here with fi
 - `Worker` (`manage.py run_worker`) takes the next ready task with one UPDATE … RETURNING whose
   subquery locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that several workers
   share the queue and no two run the same task (on SQLite the statement holds the database's
-  write lock), and records the outcome with one UPDATE (`ocsc.compiled.update`).
+  write lock), and records the outcome with one UPDATE (`ocsc.compiled.update`);
+- a task may say how several of its calls run as one (`merged`: the notifications' dispatch
+  does). When the worker takes a call of such a task, it takes the calls of it waiting behind
+  (one UPDATE), runs them together and records their outcomes in one UPDATE. No call is held
+  back to be merged: at rest each runs alone as soon as a worker takes it; under load, those
+  that queued up meanwhile run together.
 
 The rows, their statuses and their order (priority, then run_after, then enqueued_at) are
 django-tasks-db's, so its admin, `prune_db_task_results` and its own `db_worker` still work on
@@ -21,13 +26,15 @@ the same queue.
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from traceback import format_exception
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
+from django.db.models import Case, JSONField, Value, When
 from django.tasks import Task, TaskContext, TaskResultStatus
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
@@ -97,8 +104,9 @@ _TABLE = DBTaskResult._meta.db_table
 
 
 @cache
-def claim_sql(vendor: str, queues: int) -> str:
-    """Take the first ready task of `queues` queue names (0: any queue) and mark it running.
+def claim_sql(vendor: str, queues: int, *, more: bool = False) -> str:
+    """Take the first ready task of `queues` queue names (0: any queue) and mark it running;
+    with `more`, up to a number of ready tasks of one task path (`Worker.claim_more`).
     'READY' is written into the SQL, not bound, so that a prepared plan still uses the
     queue's partial index (status = 'READY')."""
     if vendor == "postgresql":
@@ -108,13 +116,34 @@ def claim_sql(vendor: str, queues: int) -> str:
     else:
         raise ImproperlyConfigured(f"the task worker runs on PostgreSQL or SQLite, not {vendor}")
     in_queues = f" AND queue_name IN ({', '.join(['%s'] * queues)})" if queues else ""
+    of_path, which, limit = (" AND task_path = %s", "IN", "%s") if more else ("", "=", "1")
     return (  # (S608: the model's table name)
         f"UPDATE {_TABLE} SET status = 'RUNNING', started_at = %s, worker_ids = {append} "  # noqa: S608
-        f"WHERE id = (SELECT id FROM {_TABLE} WHERE status = 'READY' AND backend_name = %s"
-        f"{in_queues} AND (run_after = %s OR run_after <= %s)"
-        f" ORDER BY priority DESC, run_after, enqueued_at LIMIT 1{lock}) "
+        f"WHERE id {which} (SELECT id FROM {_TABLE} WHERE status = 'READY' AND backend_name = %s"
+        f"{in_queues}{of_path} AND (run_after = %s OR run_after <= %s)"
+        f" ORDER BY priority DESC, run_after, enqueued_at LIMIT {limit}{lock}) "
         "RETURNING id, task_path, args_kwargs"
     )
+
+
+# The tasks whose calls waiting in the queue a worker runs together (`merged`): task path →
+# a function of the calls' positional arguments that returns each call's value.
+Merge = Callable[[list[list[Any]]], list[Any]]
+_MERGES: dict[str, Merge] = {}
+MERGE_MAX = 32  # calls run together at most
+
+
+def merged[M: Merge](task: Task[Any, Any]) -> Callable[[M], M]:
+    """Declare how to run several waiting calls of `task` (positional arguments only) as one:
+    under load a worker takes up to MERGE_MAX of them at once and runs them with the
+    decorated function, which returns each call's value in order. If that raises, each call
+    is run alone, as it would have been, and its own outcome recorded."""
+
+    def register(merge: M) -> M:
+        _MERGES[task.module_path] = merge
+        return merge
+
+    return register
 
 
 @cache
@@ -131,26 +160,38 @@ class Worker(BaseWorker):
 
     def claim(self) -> Claimed | None:
         """The next ready task, marked running by this worker; None when there is none."""
+        claimed = self._claim(None, 1)
+        return claimed[0] if claimed else None
+
+    def claim_more(self, task_path: str, limit: int) -> list[Claimed]:
+        """Up to `limit` more ready tasks of `task_path`, in the queue's order, marked
+        running by this worker."""
+        return self._claim(task_path, limit)
+
+    def _claim(self, task_path: str | None, limit: int) -> list[Claimed]:
         connection = connections[DEFAULT_DB_ALIAS]
         queues = [] if self.process_all_queues else self.queue_names
         adapt = connection.ops.adapt_datetimefield_value
+        more = [task_path] if task_path is not None else []
         params = [
             adapt(timezone.now()),
             self.worker_id,
             self.backend_name,
             *queues,
+            *more,
             adapt(get_date_max()),
             adapt(timezone.now()),
+            *([limit] if more else []),
         ]
         with connection.cursor() as cursor:
-            cursor.execute(claim_sql(connection.vendor, len(queues)), params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        task_id, task_path, arguments = row
-        if isinstance(arguments, str):
-            arguments = json.loads(arguments)
-        return Claimed(task_id, task_path, arguments["args"], arguments["kwargs"])
+            cursor.execute(claim_sql(connection.vendor, len(queues), more=bool(more)), params)
+            rows = cursor.fetchall()
+        claimed = []
+        for task_id, path, arguments in rows:
+            if isinstance(arguments, str):
+                arguments = json.loads(arguments)
+            claimed.append(Claimed(task_id, path, arguments["args"], arguments["kwargs"]))
+        return claimed
 
     def run(self) -> None:
         log.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
@@ -167,7 +208,7 @@ class Worker(BaseWorker):
             else:
                 looked = True
             if claimed is not None:
-                self.run_claimed(claimed)
+                self.run_with_waiting(claimed)
             elif self.batch and looked:
                 log.info("No more tasks to run for worker_id=%s - exiting.", self.worker_id)
                 return
@@ -175,6 +216,52 @@ class Worker(BaseWorker):
                 return
             if self.running and claimed is None:
                 time.sleep(self.interval)
+
+    def run_with_waiting(self, claimed: Claimed) -> None:
+        """Run a claimed task, together with the calls of it waiting in the queue when its
+        task merges them (`merged`); else alone."""
+        merge = _merge_of(claimed)
+        room = MERGE_MAX - 1
+        if self.max_tasks is not None:
+            room = min(room, self.max_tasks - self._run_tasks - 1)
+        waiting = self.claim_more(claimed.task_path, room) if merge and room > 0 else []
+        calls = [claimed, *(call for call in waiting if not call.kwargs)]
+        alone = [call for call in waiting if call.kwargs]  # not the merged function's kind
+        if merge is None or len(calls) == 1:
+            alone.insert(0, claimed)
+        else:
+            self.run_merged(merge, calls)
+        for call in alone:
+            self.run_claimed(call)
+
+    def run_merged(self, merge: Merge, calls: list[Claimed]) -> None:
+        """Run calls of one task as one (`merged`) and record each one's value; if that
+        fails, run each alone."""
+        path = calls[0].task_path
+        self.running_task = True
+        try:
+            log.info("Tasks x%s path=%s state=RUNNING", len(calls), path)
+            values = [normalize_json(value) for value in merge([call.args for call in calls])]
+            if len(values) != len(calls):
+                raise ValueError(f"{len(calls)} calls merged, {len(values)} values returned")
+        except Exception:
+            log.exception("Tasks x%s path=%s failed merged: each runs alone", len(calls), path)
+            self.running_task = False
+            for call in calls:
+                self.run_claimed(call)
+            return
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt: recorded, and stop
+            for call in calls:
+                self.finish(call, TaskResultStatus.FAILED, None, exc)
+            self.running_task = False
+            self._run_tasks += len(calls)
+            raise
+        try:
+            self.finish_all(calls, values)
+            log.info("Tasks x%s path=%s state=SUCCESSFUL", len(calls), path)
+        finally:
+            self.running_task = False
+            self._run_tasks += len(calls)
 
     def run_claimed(self, claimed: Claimed) -> None:
         """Run the task and record how it went (its value, or its exception and traceback)."""
@@ -218,15 +305,50 @@ class Worker(BaseWorker):
             else f"{type(exc).__module__}.{type(exc).__qualname__}",
             "traceback": "" if exc is None else "".join(format_exception(exc)),
         }
-        for attempt in range(1, FINISH_TRIES + 1):  # as django-tasks-db's set_successful
-            try:
-                update(DBTaskResult, {"pk": claimed.id}, **outcome)
-                return
-            except OperationalError:  # SQLite busy, a connection dropped: once more
-                if attempt == FINISH_TRIES:
-                    raise
-                _fresh_connections()
-                time.sleep(FINISH_PAUSE)
+        _persist(partial(update, DBTaskResult, {"pk": claimed.id}, **outcome))
+
+    def finish_all(self, calls: list[Claimed], values: list[Any]) -> None:
+        """Record calls that succeeded, each with its value, in one statement."""
+        values_of = Case(
+            *(
+                When(pk=call.id, then=Value(value, JSONField()))
+                for call, value in zip(calls, values, strict=True)
+            )
+        )
+        _persist(
+            DBTaskResult.objects.filter(pk__in=[call.id for call in calls]).update,
+            status=TaskResultStatus.SUCCESSFUL.value,
+            finished_at=timezone.now(),
+            return_value=values_of,
+            exception_class_path="",
+            traceback="",
+        )
+
+
+def _persist(write: Callable[..., object], /, **values: Any) -> None:
+    """Write a task's outcome, trying again a few times, as django-tasks-db's
+    set_successful does (SQLite busy, a connection dropped)."""
+    for attempt in range(1, FINISH_TRIES + 1):
+        try:
+            write(**values)
+            return
+        except OperationalError:
+            if attempt == FINISH_TRIES:
+                raise
+            _fresh_connections()
+            time.sleep(FINISH_PAUSE)
+
+
+def _merge_of(claimed: Claimed) -> Merge | None:
+    """How to run waiting calls of the claimed task together, if its task says (importing
+    the task registers it); None for a task that does not, or cannot be found."""
+    if claimed.kwargs:
+        return None
+    try:
+        _task(claimed.task_path)
+    except Exception:  # run_claimed records why
+        return None
+    return _MERGES.get(claimed.task_path)
 
 
 def _fresh_connections() -> None:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 from django.tasks import TaskResultStatus, task, task_backends
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
-from ocsc.taskqueue import Worker
+from ocsc.taskqueue import MERGE_MAX, Worker, merged
 
 RAN: list[tuple[int, int]] = []
 QUEUE = {"BACKEND": "ocsc.taskqueue.DatabaseBackend", "QUEUES": ["default", "other"]}
@@ -30,6 +31,23 @@ def fail(reason: str) -> None:
     raise ValueError(reason)
 
 
+MERGED: list[int] = []  # how many calls each merged run took
+
+
+@task()
+def total(*numbers: int) -> int:
+    return totals([list(numbers)])[0]
+
+
+@merged(total)
+def totals(calls: list[list[Any]]) -> list[int]:
+    if len(calls) > 1:
+        MERGED.append(len(calls))
+    if any(n < 0 for numbers in calls for n in numbers):
+        raise ValueError("a negative number")
+    return [sum(numbers) for numbers in calls]
+
+
 @pytest.fixture
 def queue(settings: Settings) -> None:
     settings.TASKS = {
@@ -37,6 +55,7 @@ def queue(settings: Settings) -> None:
         "theirs": {**QUEUE, "BACKEND": "django_tasks_db.DatabaseBackend"},
     }
     RAN.clear()
+    MERGED.clear()
 
 
 def worker(name: str = "w1", queues: str = "default") -> Worker:
@@ -104,6 +123,7 @@ def test_a_worker_runs_ready_tasks_in_order_and_records_each_outcome(queue: None
 @pytest.mark.django_db(transaction=True)
 def test_workers_running_together_take_each_task_once(queue: None) -> None:
     results = [add.enqueue(n, 0) for n in range(40)]
+    sums = [total.enqueue(n, 1000) for n in range(40)]  # merged by whichever worker takes them
     errors: list[BaseException] = []
 
     def work(name: str) -> None:
@@ -122,8 +142,11 @@ def test_workers_running_together_take_each_task_once(queue: None) -> None:
 
     assert not errors
     assert sorted(a for a, _ in RAN) == list(range(40))  # each once
-    rows = DBTaskResult.objects.filter(pk__in=[r.id for r in results])
+    rows = DBTaskResult.objects.filter(pk__in=[r.id for r in results + sums])
     assert {(row.status, len(row.worker_ids)) for row in rows} == {("SUCCESSFUL", 1)}
+    assert sorted(row.return_value for row in rows if row.task_path.endswith(".total")) == [
+        n + 1000 for n in range(40)
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,3 +169,40 @@ def test_a_task_another_worker_holds_is_skipped_not_waited_for(queue: None) -> N
     finally:
         other.close()
     assert worker().claim() is not None  # the first, once the other let it go
+
+
+@pytest.mark.django_db
+def test_calls_waiting_in_the_queue_run_merged_each_with_its_own_outcome(queue: None) -> None:
+    calls = [total.enqueue(n, n) for n in range(MERGE_MAX + 3)]
+    other = add.enqueue(1, 2)
+    later = total.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(5)
+
+    with CaptureQueriesContext(connection) as queries:
+        worker("w1").run()
+
+    assert MERGED == [MERGE_MAX, 3]  # the first call and those waiting behind it, twice
+    backend = task_backends["default"]
+    for n, call in enumerate(calls):
+        done = backend.get_result(call.id)
+        assert (done.status, done.return_value, done.worker_ids) == ("SUCCESSFUL", 2 * n, ["w1"])
+        assert done.started_at is not None and done.finished_at is not None
+    assert backend.get_result(other.id).return_value == 3  # another task: alone
+    assert DBTaskResult.objects.get(pk=later.id).status == "READY"  # not due
+    # per merged run: take the first, take those waiting, record them all; then `add` (take,
+    # record) and a last look at an empty queue
+    assert len(queries) == 2 * 3 + 2 + 1
+
+
+@pytest.mark.django_db
+def test_when_a_merged_run_fails_each_call_runs_alone(queue: None) -> None:
+    good, bad, other = total.enqueue(1, 2), total.enqueue(-1), total.enqueue(3)
+
+    worker("w1").run()
+
+    assert MERGED == [3]  # tried together once, then each alone
+    backend = task_backends["default"]
+    assert [backend.get_result(r.id).return_value for r in (good, other)] == [3, 3]
+    assert {backend.get_result(r.id).status for r in (good, other)} == {"SUCCESSFUL"}
+    broken = backend.get_result(bad.id)
+    assert broken.status == TaskResultStatus.FAILED
+    assert "ValueError: a negative number" in broken.errors[0].traceback

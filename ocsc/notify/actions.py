@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
+from ocsc.catalog.models import Organization
 from ocsc.compiled import Compiled, insert, update, update_fields
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
@@ -49,8 +50,9 @@ log = logging.getLogger(__name__)
 # Making notifications -------------------------------------------------------------------
 
 
-def _undispatched(event_id: int) -> QuerySet[Event]:
-    """The Event with all that its messages say, locked (skipped if another worker has it)."""
+def _undispatched(event_ids: list[int]) -> QuerySet[Event]:
+    """The Events with all that their messages say, locked (those another worker has
+    locked are skipped), oldest first."""
     return (
         Event.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(
@@ -61,33 +63,64 @@ def _undispatched(event_id: int) -> QuerySet[Event]:
             "application__process",
             "step__assignee",
         )
-        .filter(pk=event_id, dispatched_at__isnull=True)
-        .order_by()[:1]
+        .filter(pk__in=event_ids, dispatched_at__isnull=True)
+        .order_by("pk")
     )
 
 
 _UNDISPATCHED = Compiled(_undispatched)
 
 
-@transaction.atomic
 def dispatch_event(event_id: int, *, send_now: bool = False) -> int:
     """Make the notifications of an Event and mark it dispatched, once; returns how many
     were made (0 when it was dispatched already or is being dispatched elsewhere). With
     `send_now` (the worker's `dispatch` task), this process then sends them (see notify)."""
+    return sum(dispatch_events([event_id], send_now=send_now).values())
+
+
+@transaction.atomic
+def dispatch_events(event_ids: Sequence[int], *, send_now: bool = False) -> dict[int, int]:
+    """`dispatch_event` for several Events at once, in one transaction and a few statements
+    whatever their number (the worker merges the dispatch tasks waiting in the queue).
+    Returns how many notifications each Event this call dispatched made; an Event dispatched
+    already, or locked by another dispatch, is left out."""
     now = timezone.now()
-    event = _UNDISPATCHED.first(event_id=event_id)
-    if (
-        event is None
-        or update(Event, {"pk": event_id, "dispatched_at": None}, dispatched_at=now) != 1
-    ):
-        return 0
-    event.dispatched_at = now
-    return notify(rules.for_event(event), now=now, send_now=send_now)
+    events = _UNDISPATCHED.all(event_ids=sorted(set(event_ids)))
+    if not events:
+        return {}
+    mine = [event.pk for event in events]
+    # Locked by this transaction and still undispatched: the update takes them all.
+    if len(mine) == 1:
+        update(Event, {"pk": mine[0], "dispatched_at": None}, dispatched_at=now)
+    else:
+        Event.objects.filter(pk__in=mine, dispatched_at__isnull=True).update(dispatched_at=now)
+    # Events of one organization share its object, and so one read of its roles (the chart).
+    organizations: dict[int, Organization] = {}
+    messages: list[rules.Message] = []
+    for event in events:
+        event.dispatched_at = now
+        application = event.application
+        application.organization = organizations.setdefault(
+            application.organization_id, application.organization
+        )
+        messages.extend(rules.for_event(event))
+    made = dict.fromkeys(mine, 0)
+    for notification in notify_rows(messages, now=now, send_now=send_now):
+        if notification.event_id in made:
+            made[notification.event_id] += 1
+    return made
 
 
 def notify(
     messages: Sequence[rules.Message], *, now: datetime | None = None, send_now: bool = False
 ) -> int:
+    """Write each message's notifications (`notify_rows`); returns how many were written."""
+    return len(notify_rows(messages, now=now, send_now=send_now))
+
+
+def notify_rows(
+    messages: Sequence[rules.Message], *, now: datetime | None = None, send_now: bool = False
+) -> list[Notification]:
     """Write each message's notifications — in-app, and the channels the recipient chose
     for its topic that can reach them — and queue their delivery after commit. With
     `send_now` (the worker dispatching an Event), this process claims them as it writes them,
@@ -95,9 +128,9 @@ def notify(
     queue more than the sending, and claiming them apart cost as many statements again. If
     the process dies before it has sent them, the sweep takes the claims back after
     NOTIFY_SEND_LEASE_SECONDS, as for any sender that died. A notification that exists
-    already is left alone. Returns how many were written."""
+    already is left alone. Returns the notifications written."""
     if not messages:
-        return 0
+        return []
     now = now or timezone.now()
     recipients = [m.recipient for m in messages]
     chosen = chosen_channels(recipients)
@@ -150,7 +183,7 @@ def notify(
         transaction.on_commit(partial(_send_claimed, sending, claimed_at=now))
     elif pending:
         transaction.on_commit(partial(_enqueue_all, [row.pk for row in pending]))
-    return len(made)
+    return made
 
 
 def _link(message: rules.Message) -> str:
@@ -339,10 +372,17 @@ def _enqueue_all(notification_ids: Iterable[int]) -> None:
 def _send_claimed(
     claimed: Sequence[tuple[Notification, DeliveryAttempt]], *, claimed_at: datetime
 ) -> None:
-    """After the dispatch commits: send what it claimed. Whatever goes wrong that the
-    channels do not catch, the sweep takes the claims back after their lease."""
+    """After the dispatch commits: send what it claimed, one Event's notifications after
+    another, each Event's outcomes written before the next is sent: should the process die
+    while sending, only that Event's are in doubt (the sweep sends them again, with the same
+    references). Whatever goes wrong that the channels do not catch, the sweep takes the
+    claims back after their lease."""
+    by_event: dict[int | None, list[tuple[Notification, DeliveryAttempt]]] = {}
+    for notification, attempt in claimed:
+        by_event.setdefault(notification.event_id, []).append((notification, attempt))
     try:
-        _attempt(claimed, claimed_at=claimed_at)
+        for sending in by_event.values():
+            _attempt(sending, claimed_at=claimed_at)
     except KeyboardInterrupt:
         raise
     except BaseException:  # contained as a task runner would: the claims stay for the sweep

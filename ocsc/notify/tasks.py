@@ -5,16 +5,28 @@ from typing import Any
 
 from django.tasks import task
 
+from ocsc.taskqueue import merged
+
 log = logging.getLogger(__name__)
 
 
 @task()
 def dispatch(*event_ids: int) -> int:
-    """Make the notifications of Events committed together (each once, in its own
-    transaction), and send them."""
-    from ocsc.notify.actions import dispatch_event
+    """Make the notifications of Events committed together (each Event once), and send
+    them; returns how many were made."""
+    return dispatch_together([list(event_ids)])[0]
 
-    return sum(dispatch_event(event_id, send_now=True) for event_id in event_ids)
+
+@merged(dispatch)
+def dispatch_together(calls: list[list[Any]]) -> list[int]:
+    """The `dispatch` calls waiting in the queue, in one transaction (the worker merges them
+    under load): the notifications each call's Events made."""
+    from ocsc.notify.actions import dispatch_events
+
+    made = dispatch_events(
+        [event_id for event_ids in calls for event_id in event_ids], send_now=True
+    )
+    return [sum(made.get(event_id, 0) for event_id in event_ids) for event_ids in calls]
 
 
 @task()

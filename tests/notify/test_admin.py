@@ -4,13 +4,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
 from ocsc.accounts.models import User
 from ocsc.cases.actions import add_comment
 from ocsc.cases.models import Application
-from ocsc.notify.actions import dispatch_event
+from ocsc.notify.actions import dispatch_event, dispatch_events
 from ocsc.notify.models import Notification
 from ocsc.notify.queries import inbox
 from tests.notify.conftest import Run
@@ -78,6 +80,38 @@ def test_making_an_event_s_notifications_costs_the_same_for_one_official_or_many
         Event.objects.update(dispatched_at=None)
         Notification.objects.all().delete()
         assert dispatch_event(Event.objects.get().pk) == 3 + 10  # in-app and e-mail each
+
+
+def test_events_dispatched_together_share_every_statement_but_who_holds_each_step(
+    people: People, committed: Run
+) -> None:
+    from ocsc.cases.models import Event
+    from tests.personas import upload
+
+    def submitted_by(citizen: User) -> Application:
+        documents = {"cnic_copy": upload(citizen), "affidavit": upload(citizen)}
+        return committed(water_connection, people, citizen=citizen, documents=documents)
+
+    applications = [submitted_by(c) for c in (people.ayesha, people.bilal, people.ayesha)]
+    events = [Event.objects.get(application=a).pk for a in applications]
+    alone = Notification.objects.filter(event_id=events[0]).count()
+
+    def dispatched(event_ids: list[int]) -> tuple[dict[int, int], int]:
+        Event.objects.update(dispatched_at=None)
+        Notification.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            made = dispatch_events(event_ids)
+        return made, len(queries)
+
+    one, statements = dispatched(events[:1])
+    together, statements_together = dispatched(events)
+
+    assert one == {events[0]: alone} and alone == 3  # Ayesha in-app and SMS, the clerk in-app
+    assert together == dict.fromkeys(events, alone)
+    assert statements_together == statements + 2  # + who holds the role of each further step
+    assert Notification.objects.filter(event_id__in=events).count() == 3 * alone
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert dispatch_events(events) == {}  # dispatched: never again
 
 
 def test_a_notification_that_gave_up_shows_its_attempts_and_is_retried_from_the_admin(
