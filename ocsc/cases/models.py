@@ -112,6 +112,14 @@ class Step(models.Model):
                 fields=["owner_role", "due_at"], name="open_step_queue", condition=Q(left_at=None)
             ),
             models.Index(fields=["due_at"], name="open_step_due", condition=Q(left_at=None)),
+            # The timers' citizens' steps (reminders, timeouts): few among the open steps, and
+            # seldom late, so that PostgreSQL walking open_step_due for the first late ones
+            # read every late official's step first (80–300 ms at 1M applications).
+            models.Index(
+                fields=["due_at"],
+                name="open_citizen_step_due",
+                condition=Q(left_at=None, owner_role="citizen"),
+            ),
             models.Index(fields=["left_at"], name="step_left"),
             # The dashboards' (ocsc.insights): open steps, visits closed in a period, the usual
             # time of a step. They end with the columns the figures read, so that PostgreSQL
