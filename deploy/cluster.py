@@ -310,10 +310,11 @@ def manage(env: Mapping[str, str], *args: str) -> None:
 
 
 def app_server_command(port: int, processes: int = 1, host: str = HOST) -> list[str]:
-    """One app server: uvicorn with `processes` processes on one port. Django runs a
-    process's sync views one at a time (one thread per process under ASGI), so processes
-    are its concurrency. The app reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS), so
-    uvicorn leaves the peer address alone (--no-proxy-headers)."""
+    """One app server: uvicorn with `processes` processes on one port. Each process runs
+    the views on APP_THREADS request threads (ocsc/bridge.py), which share its one core's
+    worth of Python (the GIL), so processes are how an app server uses more cores. The app
+    reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS), so uvicorn leaves the peer address
+    alone (--no-proxy-headers)."""
     command = [
         sys.executable,
         "-m",
@@ -346,8 +347,9 @@ def start_app_server(
 
 
 def worker_command() -> list[str]:
-    """A task worker. Several share the queue: each claims a task with SELECT … FOR UPDATE
-    SKIP LOCKED in the transaction that marks it running, so no two run the same task."""
+    """A task worker. Several share the queue: each claims a task with one UPDATE whose
+    subquery locks the row FOR UPDATE SKIP LOCKED (ocsc/taskqueue.py), so no two run the
+    same task."""
     return [sys.executable, "manage.py", "run_worker", "--no-reload"]
 
 

@@ -304,6 +304,14 @@ NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", str(6 
 NOTIFY_TIMER_SECONDS = float(os.environ.get("NOTIFY_TIMER_SECONDS", "30"))
 # Days the task queue keeps the rows of finished tasks (the timers delete older ones).
 TASK_RESULTS_KEEP_DAYS = float(os.environ.get("TASK_RESULTS_KEEP_DAYS", "7"))
+# At most this many waiting calls of a task that merges them (the notifications' dispatch) a
+# worker runs together (ocsc/taskqueue.py); 1 runs each alone. A merged run sends its
+# notifications one after another, so with a slow SMS gateway a smaller number spreads the
+# sending over the workers.
+_merge_max = os.environ.get("TASK_MERGE_MAX", "32")
+if not (_merge_max.isdigit() and int(_merge_max) > 0):
+    raise ImproperlyConfigured(f"TASK_MERGE_MAX={_merge_max!r}: expected a whole number above 0.")
+TASK_MERGE_MAX = int(_merge_max)
 NOTIFY_SWEEP_AFTER_SECONDS = float(os.environ.get("NOTIFY_SWEEP_AFTER_SECONDS", "10"))
 NOTIFY_LOST_AFTER_SECONDS = float(os.environ.get("NOTIFY_LOST_AFTER_SECONDS", "300"))
 NOTIFY_SEND_LEASE_SECONDS = float(os.environ.get("NOTIFY_SEND_LEASE_SECONDS", "120"))

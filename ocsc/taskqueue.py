@@ -14,9 +14,9 @@ third of a worker's CPU (bench/README.md). The same table is worked here with fi
   write lock), and records the outcome with one UPDATE (`ocsc.compiled.update`);
 - a task may say how several of its calls run as one (`merged`: the notifications' dispatch
   does). When the worker takes a call of such a task, it takes the calls of it waiting behind
-  (one UPDATE), runs them together and records their outcomes in one UPDATE. No call is held
-  back to be merged: at rest each runs alone as soon as a worker takes it; under load, those
-  that queued up meanwhile run together.
+  (up to TASK_MERGE_MAX in all, one UPDATE), runs them together and records their outcomes
+  in one UPDATE. No call is held back to be merged: at rest each runs alone as soon as a
+  worker takes it; under load, those that queued up meanwhile run together.
 
 The rows, their statuses and their order (priority, then run_after, then enqueued_at) are
 django-tasks-db's, so its admin, `prune_db_task_results` and its own `db_worker` still work on
@@ -32,6 +32,7 @@ from functools import cache, partial
 from traceback import format_exception
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
 from django.db.models import Case, JSONField, Value, When
@@ -130,12 +131,11 @@ def claim_sql(vendor: str, queues: int, *, more: bool = False) -> str:
 # a function of the calls' positional arguments that returns each call's value.
 Merge = Callable[[list[list[Any]]], list[Any]]
 _MERGES: dict[str, Merge] = {}
-MERGE_MAX = 32  # calls run together at most
 
 
 def merged[M: Merge](task: Task[Any, Any]) -> Callable[[M], M]:
     """Declare how to run several waiting calls of `task` (positional arguments only) as one:
-    under load a worker takes up to MERGE_MAX of them at once and runs them with the
+    under load a worker takes up to TASK_MERGE_MAX of them at once and runs them with the
     decorated function, which returns each call's value in order. If that raises, each call
     is run alone, as it would have been, and its own outcome recorded."""
 
@@ -221,10 +221,16 @@ class Worker(BaseWorker):
         """Run a claimed task, together with the calls of it waiting in the queue when its
         task merges them (`merged`); else alone."""
         merge = _merge_of(claimed)
-        room = MERGE_MAX - 1
+        room = settings.TASK_MERGE_MAX - 1
         if self.max_tasks is not None:
             room = min(room, self.max_tasks - self._run_tasks - 1)
-        waiting = self.claim_more(claimed.task_path, room) if merge and room > 0 else []
+        waiting: list[Claimed] = []
+        if merge is not None and room > 0:
+            try:
+                waiting = self.claim_more(claimed.task_path, room)
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):  # SQLite busy: this one alone
+                    raise
         calls = [claimed, *(call for call in waiting if not call.kwargs)]
         alone = [call for call in waiting if call.kwargs]  # not the merged function's kind
         if merge is None or len(calls) == 1:

@@ -35,3 +35,10 @@ def test_a_malformed_boolean_is_refused_with_its_name() -> None:
     result = settings_in_subprocess(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe'" in result.stderr
+
+
+def test_a_merge_size_that_is_not_a_whole_number_above_zero_is_refused_with_its_name() -> None:
+    for value in ("0", "-3", "many"):
+        result = settings_in_subprocess(DEBUG="1", TASK_MERGE_MAX=value)
+        assert result.returncode != 0
+        assert f"TASK_MERGE_MAX={value!r}: expected a whole number above 0." in result.stderr

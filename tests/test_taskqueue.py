@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
-from ocsc.taskqueue import MERGE_MAX, Worker, merged
+from ocsc.taskqueue import Worker, merged
 
 RAN: list[tuple[int, int]] = []
 QUEUE = {"BACKEND": "ocsc.taskqueue.DatabaseBackend", "QUEUES": ["default", "other"]}
@@ -172,15 +172,18 @@ def test_a_task_another_worker_holds_is_skipped_not_waited_for(queue: None) -> N
 
 
 @pytest.mark.django_db
-def test_calls_waiting_in_the_queue_run_merged_each_with_its_own_outcome(queue: None) -> None:
-    calls = [total.enqueue(n, n) for n in range(MERGE_MAX + 3)]
+def test_calls_waiting_in_the_queue_run_merged_each_with_its_own_outcome(
+    queue: None, settings: Settings
+) -> None:
+    settings.TASK_MERGE_MAX = 5
+    calls = [total.enqueue(n, n) for n in range(5 + 3)]
     other = add.enqueue(1, 2)
     later = total.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(5)
 
     with CaptureQueriesContext(connection) as queries:
         worker("w1").run()
 
-    assert MERGED == [MERGE_MAX, 3]  # the first call and those waiting behind it, twice
+    assert MERGED == [5, 3]  # the first call and those waiting behind it, twice
     backend = task_backends["default"]
     for n, call in enumerate(calls):
         done = backend.get_result(call.id)
@@ -206,3 +209,15 @@ def test_when_a_merged_run_fails_each_call_runs_alone(queue: None) -> None:
     broken = backend.get_result(bad.id)
     assert broken.status == TaskResultStatus.FAILED
     assert "ValueError: a negative number" in broken.errors[0].traceback
+
+
+@pytest.mark.django_db
+def test_a_merge_of_one_runs_each_call_alone(queue: None, settings: Settings) -> None:
+    settings.TASK_MERGE_MAX = 1
+    calls = [total.enqueue(n) for n in range(3)]
+
+    worker("w1").run()
+
+    assert MERGED == []
+    backend = task_backends["default"]
+    assert [backend.get_result(c.id).return_value for c in calls] == [0, 1, 2]
