@@ -321,22 +321,25 @@ class Worker(BaseWorker):
                 for call, value in zip(calls, values, strict=True)
             )
         )
+        rows = DBTaskResult.objects.filter(pk__in=[call.id for call in calls])
         _persist(
-            DBTaskResult.objects.filter(pk__in=[call.id for call in calls]).update,
-            status=TaskResultStatus.SUCCESSFUL.value,
-            finished_at=timezone.now(),
-            return_value=values_of,
-            exception_class_path="",
-            traceback="",
+            partial(
+                rows.update,
+                status=TaskResultStatus.SUCCESSFUL.value,
+                finished_at=timezone.now(),
+                return_value=values_of,
+                exception_class_path="",
+                traceback="",
+            )
         )
 
 
-def _persist(write: Callable[..., object], /, **values: Any) -> None:
+def _persist(write: Callable[[], object]) -> None:
     """Write a task's outcome, trying again a few times, as django-tasks-db's
     set_successful does (SQLite busy, a connection dropped)."""
     for attempt in range(1, FINISH_TRIES + 1):
         try:
-            write(**values)
+            write()
             return
         except OperationalError:
             if attempt == FINISH_TRIES:

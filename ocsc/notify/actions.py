@@ -89,7 +89,8 @@ def dispatch_events(event_ids: Sequence[int], *, send_now: bool = False) -> dict
     if not events:
         return {}
     mine = [event.pk for event in events]
-    # Locked by this transaction and still undispatched: the update takes them all.
+    # Locked by this transaction and still undispatched: the update takes them all. One
+    # Event alone (a call at rest) is marked with SQL built once, as before merging.
     if len(mine) == 1:
         update(Event, {"pk": mine[0], "dispatched_at": None}, dispatched_at=now)
     else:
