@@ -85,12 +85,15 @@ def _closed(application: Application) -> ActionRefused:
     )
 
 
+def _event(application: Application, **fields: Any) -> Event:
+    """A new Event of `application`, not yet written, carrying its organization (the
+    dashboards filter events on it, without joining the applications)."""
+    return Event(application=application, organization_id=application.organization_id, **fields)
+
+
 def _record(application: Application, **fields: Any) -> Event:
-    """A new Event of `application`, carrying its organization (the dashboards filter
-    events on it, without joining the applications)."""
-    (event,) = insert(
-        [Event(application=application, organization_id=application.organization_id, **fields)]
-    )
+    """A new Event of `application`, written."""
+    (event,) = insert([_event(application, **fields)])
     return event
 
 
@@ -210,7 +213,7 @@ def submit_application(
             )
         ]
     )
-    step = _open_step(application, Clock(calendar, process), process.start, now)
+    step, fields = _next_step(application, Clock(calendar, process), process.start, now)
     event = _record(
         application,
         kind=Event.Kind.SUBMITTED,
@@ -224,9 +227,10 @@ def submit_application(
     _bind(uploads, application, event)
     # Numbered last: the organization's counter row stays locked from its update to the
     # commit, so that its submissions queue behind one another only for these last two
-    # statements (at capacity, a submission waited 5 ms on average for the row's lock).
-    application.tracking_no = _next_tracking_no(service, calendar, now)
-    update_fields(application, "tracking_no")
+    # statements (at capacity, a submission waited 5 ms on average for the row's lock). The
+    # number is written with the first step, in one update.
+    fields["tracking_no"] = _next_tracking_no(service, calendar, now)
+    _move(application, fields, leaving=None)
     _announce(event)
     return application
 
@@ -315,8 +319,16 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
 # Moving along the process -------------------------------------------------------------
 
 
-def _open_step(application: Application, clock: Clock, state: str, now: datetime) -> Step | None:
-    """Enter `state`: a new Step visit, or the end of the process on a terminal state."""
+def _next_step(
+    application: Application,
+    clock: Clock,
+    state: str,
+    now: datetime,
+    *,
+    assignee: User | None = None,
+) -> tuple[Step | None, dict[str, Any]]:
+    """Enter `state`: a new Step visit, written (assigned to `assignee`), or None at the end
+    of the process; and the application's fields that change with it, for `_move`."""
     spec = clock.process.steps[state]
     fields: dict[str, Any] = {
         "state": state,
@@ -327,8 +339,7 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
         fields.update(outcome=spec.outcome or "", closed_at=now, current_step=None)
         if application.paused_at:
             fields["paused_at"] = None
-        _save(application, fields)
-        return None
+        return None, fields
     owner = spec.owner or ""
     (step,) = insert(
         [
@@ -338,6 +349,7 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
                 service_id=application.service_id,
                 state=state,
                 owner_role=owner,
+                assignee=assignee,
                 entered_at=now,
                 due_at=clock.calendar.due_at(now, spec.sla) if spec.sla else None,
             )
@@ -352,14 +364,20 @@ def _open_step(application: Application, clock: Clock, state: str, now: datetime
                 application.due_at, application.paused_at, now, clock.process.sla.unit
             )
         fields["paused_at"] = None
-    _save(application, fields)
-    return step
+    return step, fields
 
 
-def _save(application: Application, fields: dict[str, Any]) -> None:
+def _move(application: Application, fields: dict[str, Any], *, leaving: Step | None) -> None:
+    """Write `fields` to the application if it is still at the step `leaving` (None: at no
+    step, as a new one is): the claim, in the statement that moves it on. Of two writers
+    leaving the same step at once, the second waits for the first's lock on the row, then
+    finds it moved on: ApplicationChanged, and its transaction is rolled back with whatever
+    it wrote before (a next step of its own)."""
+    where = {"pk": application.pk, "current_step": leaving.pk if leaving is not None else None}
+    if update(Application, where, **fields) != 1:
+        raise ApplicationChanged(application)
     for name, value in fields.items():
         setattr(application, name, value)
-    update(Application, {"pk": application.pk}, **fields)
 
 
 def _close_step(step: Step, clock: Clock, now: datetime) -> None:
@@ -449,9 +467,11 @@ def take_action(
         attached=attached,
     )
     now = timezone.now()
-    _claim(application, now)
+    # The next step first (assigned as asked), then the claim in the move onto it: one
+    # statement where a claim of its own took two. The step left is closed under that lock.
+    fields = _next_step(application, clock, move.to_state, now, assignee=assign_to)[1]
+    _move(application, fields, leaving=step)
     _close_step(step, clock, now)
-    _open_step(application, clock, move.to_state, now)
     data: dict[str, Any] = {"documents": sorted(code for code, _ in uploads)}
     next_spec = clock.process.steps[move.to_state]
     if next_spec.fee and application.service.fee_amount is not None:
@@ -460,7 +480,7 @@ def take_action(
             "currency": application.service.fee_currency,
             "reference": f"{application.tracking_no}-{application.steps.count()}",
         }
-    event = _record(
+    event = _event(
         application,
         kind=kind,
         actor=actor,
@@ -473,10 +493,13 @@ def take_action(
         created_at=now,
         data=data,
     )
+    events = [event]
+    if assign_to is not None and actor is not None:  # (the new step was written assigned)
+        events.append(_assignment(application, actor=actor, assignee=assign_to))
+    insert(events)  # the action's Event and its assignment's, in one statement
     _bind(uploads, application, event)
-    _announce(event)
-    if assign_to is not None and actor is not None:
-        _assign(application, actor=actor, assignee=assign_to, claimed=True)
+    for each in events:
+        _announce(each)
     return event
 
 
@@ -555,22 +578,22 @@ def withdraw(
     if not may_withdraw(actor, application):
         raise _closed(application)
     _check_comment(reason)
+    step = application.current_step
+    if step is None:
+        raise _closed(application)
     now = timezone.now()
-    step = _claim(application, now)
     clock = Clock.of(application)
+    fields = {
+        "state": WITHDRAWN,
+        "category": Category.CLOSED_WITHDRAWN,
+        "outcome": "withdrawn",
+        "closed_at": now,
+        "current_step": None,
+        "paused_at": None,
+        "updated_at": now,
+    }
+    _move(application, fields, leaving=step)
     _close_step(step, clock, now)
-    _save(
-        application,
-        {
-            "state": WITHDRAWN,
-            "category": Category.CLOSED_WITHDRAWN,
-            "outcome": "withdrawn",
-            "closed_at": now,
-            "current_step": None,
-            "paused_at": None,
-            "updated_at": now,
-        },
-    )
     event = _record(
         application,
         kind=Event.Kind.WITHDRAWN,
@@ -662,6 +685,21 @@ def _assign(
 ) -> Event:
     """`assign`, in the caller's transaction; `claimed` when the caller has already claimed
     the application in it (its row stays locked, and its current step is the caller's)."""
+    event = _assignment(application, actor=actor, assignee=assignee)
+    step = event.step
+    assert step is not None  # noqa: S101 - _assignment refuses an application with no step
+    if not claimed:
+        _claim(application, event.created_at)
+    update(Step, {"pk": step.pk}, assignee=assignee)
+    (event,) = insert([event])
+    _announce(event)
+    return event
+
+
+def _assignment(application: Application, *, actor: User, assignee: User) -> Event:
+    """The Event of `actor` assigning the current step to `assignee`, not yet written, once
+    the assignment is found allowed (raises NotAllowed, InvalidInput or ActionRefused); the
+    step in memory is given its assignee."""
     step = application.current_step
     if step is None or step.owner_role == CITIZEN:
         raise ActionRefused("not_allowed", _("Only a step owned by an official can be assigned."))
@@ -678,12 +716,8 @@ def _assign(
                 % {"user": assignee, "role": step.owner_role}
             }
         )
-    now = timezone.now()
-    if not claimed:
-        _claim(application, now)
-    update(Step, {"pk": step.pk}, assignee=assignee)
     step.assignee = assignee
-    event = _record(
+    return _event(
         application,
         kind=Event.Kind.ASSIGNED,
         actor=actor,
@@ -691,10 +725,8 @@ def _assign(
         step=step,
         visibility=Event.Visibility.INTERNAL,
         data={"assignee": assignee.pk, "assignee_name": assignee.name},
-        created_at=now,
+        created_at=timezone.now(),
     )
-    _announce(event)
-    return event
 
 
 # The system: escalation and timeouts (run by the worker's timers) ----------------------

@@ -127,8 +127,9 @@ def test_an_action_may_assign_the_next_step_in_the_same_transaction(people: Peop
 
 
 def test_an_action_and_its_assignment_claim_the_application_once(people: People) -> None:
-    """One transaction, no savepoint inside it, and one claim of the application's row (the
-    assignment's step is the one the action just opened, under the same lock)."""
+    """One transaction, no savepoint inside it, and one write of the application's row: the
+    move onto the new step, only if it is still at the step the caller saw (the claim). The
+    new step is written assigned, and both Events in one statement."""
     application = water_connection(people)
     path = f"/applications/{application.tracking_no}/actions"
     head = Api(people.tariq)
@@ -140,7 +141,11 @@ def test_an_action_and_its_assignment_claim_the_application_once(people: People)
     # The test's own transaction makes the view's outermost block a savepoint: that one only.
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
     claims = [s for s in statements if s.startswith('UPDATE "cases_application"')]
-    assert len(claims) == 2, claims  # the claim, then the move to the new step
+    assert len(claims) == 1, claims
+    assert claims[0].endswith(f'AND "current_step_id" = {application.current_step_id}')
+    assert not [s for s in statements if s.startswith('UPDATE "cases_step" SET "assignee_id"')]
+    events = [s for s in statements if s.startswith('INSERT INTO "cases_event"')]
+    assert len(events) == 1 and events[0].count("'step.") == 2, events  # action, assignment
 
 
 def test_a_withdrawal_with_an_assignee_is_refused_whole(people: People) -> None:
