@@ -74,6 +74,7 @@ class StepRow:
     working_time: timedelta | None = None
     breached: bool = False
     escalation_level: int = 0
+    escalate_at: datetime | None = None  # (set on the steps still open: the next level's time)
 
 
 @dataclass(slots=True, eq=False)
@@ -498,6 +499,8 @@ class Simulator:
             )
             moment = calendar.due_at(moment, spec.sla)
         step.escalation_level = level
+        if level < len(spec.chain):
+            step.escalate_at = moment  # the timers' next look at it, as they leave it
 
     def _talk(
         self,

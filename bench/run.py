@@ -337,6 +337,7 @@ def _tables() -> dict[str, writer.Table]:
                 "working_time",
                 "breached",
                 "escalation_level",
+                "escalate_at",
             ],
         ),
         "events": writer.Table(
@@ -402,6 +403,7 @@ def _write(tables: dict[str, writer.Table], batch: Sequence[ApplicationRow], now
                     s.id, app.id, plan.org.id, plan.id, s.state, s.owner_role,
                     s.assignee_id, s.entered_at, s.due_at, s.left_at, s.working_time,
                     s.breached, s.escalation_level,
+                    s.escalate_at if s.left_at is None else None,
                 )
             )  # fmt: skip
         for e in app.events:

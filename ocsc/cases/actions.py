@@ -341,6 +341,7 @@ def _next_step(
             fields["paused_at"] = None
         return None, fields
     owner = spec.owner or ""
+    due_at = clock.calendar.due_at(now, spec.sla) if spec.sla else None
     (step,) = insert(
         [
             Step(
@@ -351,7 +352,10 @@ def _next_step(
                 owner_role=owner,
                 assignee=assignee,
                 entered_at=now,
-                due_at=clock.calendar.due_at(now, spec.sla) if spec.sla else None,
+                due_at=due_at,
+                # An official's late step escalates from its due time (the timers find out
+                # whether the role has anyone above it).
+                escalate_at=due_at if owner not in ("", CITIZEN) else None,
             )
         ]
     )
@@ -767,6 +771,23 @@ def escalate_step(step: Step, *, level: int) -> Event | None:
     )
     _announce(event)
     return event
+
+
+def rearm_escalations(*, kind_id: int) -> int:
+    """Have the timers look again at the open officials' steps, in organizations of this
+    kind, that had no escalation left (`escalate_at` empty): after a change to the role
+    chart, some may have a level to reach. The timers then find their next level's time, or
+    leave them be again. Returns how many."""
+    return (
+        Step.objects.filter(
+            left_at=None,
+            escalate_at=None,
+            due_at__isnull=False,
+            organization__kind_id=kind_id,
+        )
+        .exclude(owner_role__in=["", CITIZEN])
+        .update(escalate_at=F("due_at"))
+    )
 
 
 def time_out_step(step: Step) -> Event | None:

@@ -104,10 +104,21 @@ class Step(models.Model):
     working_time = models.DurationField(null=True, blank=True)
     breached = models.BooleanField(default=False)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # When an official's open step next escalates: its due time at first, then each further
+    # level's; None once there is no level left to reach (the timers keep it).
+    escalate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["entered_at", "pk"]
         indexes = [
+            # The timers' escalations: the open steps whose next level is due, in that order.
+            # (Walking the late steps by due time read each not yet due for its next level,
+            # and the 200 the timers take could all be such: the others never escalated.)
+            models.Index(
+                fields=["escalate_at"],
+                name="open_step_escalate",
+                condition=Q(left_at=None, escalate_at__isnull=False),
+            ),
             models.Index(
                 fields=["owner_role", "due_at"], name="open_step_queue", condition=Q(left_at=None)
             ),

@@ -22,8 +22,6 @@ subject), never by the timer remembering what it did. Each works in bounded batc
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -169,39 +167,34 @@ def escalation_due(step: Step, level: int) -> datetime | None:
 
 def escalate_late_steps(now: datetime) -> int:
     """Raise each late organization's step one level per passed step timeline, up to the
-    head; each level is an `step.escalated` Event (which notifies that level's role)."""
-    chains: dict[tuple[int, str], list[str]] = {}
+    head; each level is an `step.escalated` Event (which notifies that level's role).
+
+    The steps are those whose next escalation is due (`Step.escalate_at`), soonest first;
+    each then waits for its next level's time, or is done with at the head (or with no one
+    above its role)."""
+    chains: dict[tuple[int, str], int] = {}
     charts: dict[int, dict[str, str | None]] = {}
     for kind_id, code, boss in Role.objects.values_list("kind_id", "code", "reports_to__code"):
         charts.setdefault(kind_id, {})[code] = boss
     for kind_id, chart in charts.items():
         for code in chart:
-            chains[(kind_id, code)] = RoleChart(reports_to=chart).chain(code)
-    climbable = [
-        Q(application__organization__kind_id=kind_id, owner_role=code, escalation_level__lt=len(c))
-        for (kind_id, code), c in chains.items()
-        if c
-    ]
-    if not climbable:
-        return 0
-    steps = (
-        _open_steps()
-        .filter(reduce(or_, climbable), due_at__lte=now)
-        .exclude(owner_role__in=["", CITIZEN])
-        .order_by("due_at")
-    )
+            chains[(kind_id, code)] = len(RoleChart(reports_to=chart).chain(code))
+    steps = _open_steps().filter(escalate_at__lte=now).order_by("escalate_at")
     made = 0
     for step in steps[:BATCH]:
-        top = len(chains.get((step.application.organization.kind_id, step.owner_role), []))
+        top = chains.get((step.application.organization.kind_id, step.owner_role), 0)
         level = step.escalation_level
-        while level < top:
-            due = escalation_due(step, level + 1)
-            if due is None or due > now:
-                break
+        due = escalation_due(step, level + 1) if level < top else None
+        while due is not None and due <= now:
             if escalate_step(step, level=level + 1) is None:
                 break  # another worker did it, or the step was left meanwhile
             level += 1
             made += 1
+            due = escalation_due(step, level + 1) if level < top else None
+        # When it escalates next (None: never); kept only if no one else moved it meanwhile.
+        Step.objects.filter(pk=step.pk, left_at__isnull=True, escalation_level=level).update(
+            escalate_at=due
+        )
     return made
 
 

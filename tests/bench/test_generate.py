@@ -24,7 +24,8 @@ from ocsc.cases.models import (
 )
 from ocsc.catalog.models import Role
 from ocsc.catalog.process import process_of
-from ocsc.workflow import CITIZEN, Category, category
+from ocsc.notify.timers import _open_steps, escalation_due
+from ocsc.workflow import CITIZEN, Category, RoleChart, category
 from tests.conftest import KP_CATALOG
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -103,6 +104,26 @@ def test_steps_follow_one_another(generated: Summary) -> None:
             assert step.left_at >= step.entered_at and step.working_time is not None
             assert step.working_time <= step.left_at - step.entered_at
             assert step.breached == (step.due_at is not None and step.left_at > step.due_at)
+
+
+def test_open_steps_wait_for_their_next_escalation_as_the_timers_leave_them(
+    generated: Summary,
+) -> None:
+    """An official's open step is due to escalate (`escalate_at`) when its next level's time
+    comes, as the timers would have left it; at the top of its chain, never."""
+    charts: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for kind_id, code, boss in Role.objects.values_list("kind_id", "code", "reports_to__code"):
+        charts[kind_id][code] = boss
+    waiting = armed = 0
+    for step in _open_steps().exclude(owner_role=CITIZEN):
+        chart = RoleChart(reports_to=charts[step.application.organization.kind_id])
+        height = len(chart.chain(step.owner_role))
+        level = step.escalation_level
+        expected = escalation_due(step, level + 1) if level < height else None
+        assert step.escalate_at == expected, (step.pk, level, height)
+        waiting += 1
+        armed += expected is not None
+    assert waiting > armed > 0  # some have reached the top of their chain
 
 
 def test_steps_and_events_carry_their_applications_organization(generated: Summary) -> None:

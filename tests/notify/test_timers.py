@@ -2,6 +2,7 @@
 out, the heads' digest, and the sweeps that lose nothing."""
 
 from datetime import datetime, timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
@@ -10,6 +11,8 @@ from pytest_django.fixtures import Settings
 from ocsc.cases import actions as cases_actions
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Event, Step
+from ocsc.catalog.models import Role
+from ocsc.notify import timers
 from ocsc.notify.models import DeliveryAttempt, Notification
 from ocsc.notify.timers import run_timers
 from tests.notify.conftest import PKT, Run, told
@@ -61,6 +64,8 @@ def test_a_late_step_escalates_once_per_level_up_to_the_head(
     assert escalations() == []
 
     timers_at(at(10), committed, clock)  # due: to the sub-engineer's supervisor
+    at_site_inspection.refresh_from_db()
+    assert at_site_inspection.escalate_at == at(15)  # the next level's time
     timers_at(at(10), committed, clock)  # the timer runs again: nothing more
     timers_at(at(14, 17), committed, clock)
     assert escalations() == [(1, "to_infra")]
@@ -81,6 +86,7 @@ def test_a_late_step_escalates_once_per_level_up_to_the_head(
     assert told(reason="escalated") >= {("Tariq", "sms", "escalated")}
     at_site_inspection.refresh_from_db()
     assert at_site_inspection.escalation_level == 2
+    assert at_site_inspection.escalate_at is None  # the head: nobody left to tell
     escalated = Event.objects.filter(kind="step.escalated")
     assert {(e.visibility, e.actor_id, e.actor_role) for e in escalated} == {
         ("internal", None, "system")
@@ -94,6 +100,67 @@ def test_a_worker_back_after_days_climbs_every_level_passed_in_order(
     timers_at(at(16), committed, clock)
 
     assert escalations() == [(1, "to_infra"), (2, "tmo")]
+
+
+def test_a_step_due_to_escalate_does_not_wait_behind_steps_that_are_not(
+    at_site_inspection: Step,
+    people: People,
+    committed: Run,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timers take a batch of steps at a time: those whose next level is due, soonest
+    first. Taken by due time, the late steps already escalated and waiting for their next
+    level came first, and with more of them than a batch, the others never escalated."""
+    clock.move_to(at(8))
+    later = committed(water_connection, people)
+    committed(take_action, reread(later), actor=people.kamran, action="forward")
+    second = Step.objects.get(application=later, state="site_inspection")
+    assert second.due_at == at(11)
+    monkeypatch.setattr(timers, "BATCH", 1)
+
+    timers_at(at(11, 10), committed, clock)  # the first step falls due first: level 1
+    timers_at(at(11, 10), committed, clock)  # its level 2 is not due: the second step's turn
+    timers_at(at(11, 10), committed, clock)
+    reached = Event.objects.filter(kind="step.escalated").values_list("step_id", "data__level")
+    assert sorted(reached) == [(at_site_inspection.pk, 1), (second.pk, 1)]
+
+
+def test_a_change_to_the_role_chart_gives_steps_at_the_top_a_level_to_reach(
+    at_site_inspection: Step, committed: Run, clock: time_machine.Traveller
+) -> None:
+    """Once at the head, a step is not read again; if the chart changes (the catalog, the
+    admin), the timers look at it again."""
+    timers_at(at(15), committed, clock)
+    at_site_inspection.refresh_from_db()
+    assert (at_site_inspection.escalation_level, at_site_inspection.escalate_at) == (2, None)
+    head = Role.objects.get(kind=at_site_inspection.organization.kind, code="tmo")
+    head.save(update_fields=["name"])  # not its place in the chart
+    assert Step.objects.get(pk=at_site_inspection.pk).escalate_at is None
+    head.save(update_fields=["reports_to"])
+    assert Step.objects.get(pk=at_site_inspection.pk).escalate_at == at(10)
+    timers_at(at(15), committed, clock)  # nobody above the head yet: left be again
+    assert Step.objects.get(pk=at_site_inspection.pk).escalate_at is None
+    assert escalations() == [(1, "to_infra"), (2, "tmo")]
+
+
+def test_migration_arms_the_open_steps_that_can_still_escalate(
+    at_site_inspection: Step, people: People, committed: Run
+) -> None:
+    """Steps opened before `escalate_at` existed: an official's open step below the head
+    escalates from its due time; a step at the top of its chain, a closed one, or a
+    citizen's does not."""
+    from django.apps import apps
+
+    arm = import_module("ocsc.cases.migrations.0006_step_escalate_at").arm_open_steps
+    at_the_top = committed(water_connection, people).current_step
+    assert at_the_top is not None
+    Step.objects.filter(pk=at_the_top.pk).update(escalation_level=2, due_at=at(10))
+    Step.objects.update(escalate_at=None)
+
+    arm(apps, None)
+    armed = dict(Step.objects.filter(escalate_at__isnull=False).values_list("pk", "escalate_at"))
+    assert armed == {at_site_inspection.pk: at(10)}
 
 
 def test_officials_are_reminded_once_before_a_step_falls_due(
