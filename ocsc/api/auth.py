@@ -148,7 +148,9 @@ def send_code(request: HttpRequest, payload: OtpIn) -> Status[DetailOut]:
 )
 def sign_in(request: HttpRequest, payload: TokenIn) -> TokenOut:
     phone = _phone(payload.phone)
-    if (payload.otp is None) == (payload.password is None):
+    if payload.otp is None and payload.password is None:
+        raise InvalidInput({"otp": _("send otp (the SMS code) or, for officials, password")})
+    if payload.otp is not None and payload.password is not None:
         raise InvalidInput({"otp": _("send either otp (the SMS code) or password, not both")})
     if payload.otp is not None:
         user = verify_code(phone, payload.otp)

@@ -69,7 +69,20 @@ def test_a_wrong_code_is_401(db: None) -> None:
     assert refused.status_code == 401
     assert refused.json()["code"] == "wrong_code"
     both = Api().post("/auth/token", {"phone": "03451234567", "otp": "1", "password": "p"})
-    assert_invalid(both, "otp")
+    assert_invalid(both, "otp", "not both")
+
+
+def test_a_sign_in_with_no_code_and_no_password_says_what_to_send(db: None) -> None:
+    neither = Api().post("/auth/token", {"phone": "03451234567"})
+    assert_invalid(neither, "otp", "send otp (the SMS code) or, for officials, password")
+    assert "not both" not in neither.json()["errors"]["otp"]
+    in_urdu = Api().client.post(
+        "/api/v1/auth/token",
+        {"phone": "03451234567"},
+        content_type="application/json",
+        headers={"Accept-Language": "ur"},
+    )
+    assert in_urdu.json()["errors"]["otp"] == "otp (SMS کوڈ) بھیجیں، یا افسران پاس ورڈ بھیجیں"
 
 
 def test_a_wrong_cnic_is_named_and_a_right_one_stored_formatted(people: People) -> None:

@@ -14,6 +14,15 @@ from ocsc.catalog.models import Organization, Role, label
 DEMO_PASSWORD = "ocsc-demo-2026"  # noqa: S105 - printed on the console; the demo runs on loopback
 # Every role of these two organizations gets a demo official.
 DEMO_ORGANIZATIONS = ("tma-mardan", "wssc-mardan")
+# Their names, in turn: pages show a person with their role ("Hamid Ullah (Zonal Manager)").
+DEMO_NAMES = (
+    "Arshad Mahmood", "Nasreen Bibi", "Fazal Rahim", "Gul Zareen", "Hamid Ullah",
+    "Rukhsana Begum", "Zahid Hussain", "Shazia Parveen", "Sajjad Ali", "Farzana Yasmin",
+    "Waqar Ahmad", "Nusrat Jabeen", "Iftikhar Hussain", "Samina Akhtar", "Jawad Khan",
+    "Uzma Noreen", "Naveed Iqbal", "Saima Bibi", "Asad Ullah", "Rubina Kausar",
+    "Khalid Zaman", "Kausar Parveen", "Muhammad Ayaz", "Tahira Batool", "Noor Muhammad",
+    "Shabana Gul", "Zia ur Rehman", "Bushra Jan", "Abdul Wahab", "Mehwish Khan",
+)  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -43,13 +52,14 @@ class Command(BaseCommand):
             self._account("03001111111", "Ayesha Khan", "citizen", password=False),
             self._account("03002222222", "Bilal Ahmad", "citizen", password=False),
         ]
+        names = iter(DEMO_NAMES)
         for number, code in enumerate(DEMO_ORGANIZATIONS, start=1):
             organization = Organization.objects.select_related("kind").get(code=code)
             lines += ["", f"{label(organization.name, 'en')}:"]
             roles = Role.objects.filter(kind=organization.kind).order_by("-head", "code")
             for index, role in enumerate(roles, start=1):
                 phone = f"03{number}0000{index:04d}"
-                name = f"{label(role.name, 'en')} ({organization.prefix})"
+                name = next(names, f"{label(role.name, 'en')} ({organization.prefix})")
                 lines.append(self._account(phone, name, role.code, posting=(organization, role)))
         self.stdout.write("\n".join([*lines, ""]))
 
