@@ -75,6 +75,7 @@ class StepRow:
     breached: bool = False
     escalation_level: int = 0
     escalate_at: datetime | None = None  # (set on the steps still open: the next level's time)
+    times_out_at: datetime | None = None  # a citizen's step with a timeout: its due time
 
 
 @dataclass(slots=True, eq=False)
@@ -233,6 +234,8 @@ class Simulator:
             entered_at=at,
             due_at=calendar.due_at(at, spec.sla) if spec.sla is not None else None,
         )
+        if spec.owner == CITIZEN and spec.timeout is not None:
+            step.times_out_at = step.due_at
         app.steps.append(step)
         app.current_step = step
         process_sla = app.plan.process.sla

@@ -338,6 +338,7 @@ def _tables() -> dict[str, writer.Table]:
                 "breached",
                 "escalation_level",
                 "escalate_at",
+                "times_out_at",
             ],
         ),
         "events": writer.Table(
@@ -404,6 +405,7 @@ def _write(tables: dict[str, writer.Table], batch: Sequence[ApplicationRow], now
                     s.assignee_id, s.entered_at, s.due_at, s.left_at, s.working_time,
                     s.breached, s.escalation_level,
                     s.escalate_at if s.left_at is None else None,
+                    s.times_out_at if s.left_at is None else None,
                 )
             )  # fmt: skip
         for e in app.events:

@@ -356,6 +356,7 @@ def _next_step(
                 # An official's late step escalates from its due time (the timers find out
                 # whether the role has anyone above it).
                 escalate_at=due_at if owner not in ("", CITIZEN) else None,
+                times_out_at=due_at if owner == CITIZEN and spec.timeout is not None else None,
             )
         ]
     )

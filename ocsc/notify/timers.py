@@ -136,20 +136,14 @@ def remind_citizens(now: datetime) -> int:
     steps = (
         _open_steps()
         .filter(
-            owner_role=CITIZEN,
-            due_at__gt=now,
-            due_at__lte=now + lead,
-            entered_at__lt=F("due_at") - lead,
+            times_out_at__gt=now,
+            times_out_at__lte=now + lead,
+            entered_at__lt=F("times_out_at") - lead,
         )
         .exclude(_already("timeout_reminder"))
-        .order_by("due_at")
+        .order_by("times_out_at")
     )
-    made = 0
-    for step in steps[:BATCH]:
-        spec = process_of(step.application.process).steps.get(step.state)
-        if spec is not None and spec.timeout is not None:
-            made += actions.notify(rules.reminders(step), now=now)
-    return made
+    return sum(actions.notify(rules.reminders(step), now=now) for step in steps[:BATCH])
 
 
 def escalation_due(step: Step, level: int) -> datetime | None:
@@ -199,13 +193,16 @@ def escalate_late_steps(now: datetime) -> int:
 
 
 def time_out_steps(now: datetime) -> int:
-    """Citizens' steps whose timeline ran out take their timeout action."""
-    steps = _open_steps().filter(owner_role=CITIZEN, due_at__lte=now).order_by("due_at")
+    """Citizens' steps whose timeline ran out take their timeout action (`Step.times_out_at`,
+    soonest first). A step still open after a try that did nothing (its action refused, say)
+    is not tried again: it would come first in every batch."""
+    steps = _open_steps().filter(times_out_at__lte=now).order_by("times_out_at")
     made = 0
     for step in steps[:BATCH]:
-        spec = process_of(step.application.process).steps.get(step.state)
-        if spec is not None and spec.timeout is not None and time_out_step(step) is not None:
+        if time_out_step(step) is not None:
             made += 1
+        elif Step.objects.filter(pk=step.pk, left_at__isnull=True).update(times_out_at=None):
+            log.warning("step %s (%s) could not time out; left to its citizen", step.pk, step.state)
     return made
 
 

@@ -106,11 +106,12 @@ def test_steps_follow_one_another(generated: Summary) -> None:
             assert step.breached == (step.due_at is not None and step.left_at > step.due_at)
 
 
-def test_open_steps_wait_for_their_next_escalation_as_the_timers_leave_them(
+def test_open_steps_wait_for_their_next_escalation_or_timeout_as_the_timers_leave_them(
     generated: Summary,
 ) -> None:
     """An official's open step is due to escalate (`escalate_at`) when its next level's time
-    comes, as the timers would have left it; at the top of its chain, never."""
+    comes, as the timers would have left it; at the top of its chain, never. A citizen's
+    times out (`times_out_at`) at its due time if its process step has a timeout."""
     charts: dict[int, dict[str, str | None]] = defaultdict(dict)
     for kind_id, code, boss in Role.objects.values_list("kind_id", "code", "reports_to__code"):
         charts[kind_id][code] = boss
@@ -124,6 +125,12 @@ def test_open_steps_wait_for_their_next_escalation_as_the_timers_leave_them(
         waiting += 1
         armed += expected is not None
     assert waiting > armed > 0  # some have reached the top of their chain
+    timing_out = 0
+    for step in _open_steps().filter(owner_role=CITIZEN):
+        spec = process_of(step.application.process).steps[step.state]
+        assert step.times_out_at == (step.due_at if spec.timeout else None), step.pk
+        timing_out += step.times_out_at is not None
+    assert timing_out > 0
 
 
 def test_steps_and_events_carry_their_applications_organization(generated: Summary) -> None:

@@ -250,6 +250,55 @@ def test_a_citizen_step_times_out_after_a_reminder_and_the_application_lapses(
     assert correction.left_at == at(21)
 
 
+def test_a_citizen_step_with_a_timeout_does_not_wait_behind_steps_without_one(
+    people: People,
+    returned: Application,
+    committed: Run,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timers take a batch of citizens' steps at a time. Taken by due time, a late
+    citizen's step with no timeout came first in every batch and stayed: with more of them
+    than a batch, no step timed out. Only steps with a timeout are taken now, and a step whose
+    timeout cannot be taken is not taken again."""
+    clock.move_to(at(8))
+    waiting = committed(water_connection, people).current_step
+    assert waiting is not None  # a citizen's step with a timeline and no timeout, long late:
+    Step.objects.filter(pk=waiting.pk).update(owner_role="citizen", due_at=at(1))
+    returned_step = reread(returned).current_step
+    assert returned_step is not None and returned_step.times_out_at == at(21)
+    monkeypatch.setattr(timers, "BATCH", 1)
+
+    timers_at(at(21), committed, clock)
+    assert reread(returned).state == "lapsed"
+    assert Step.objects.get(pk=waiting.pk).left_at is None
+
+    refused = reread(committed(water_connection, people))
+    committed(take_action, refused, actor=people.kamran, action="return", comment="Sign it.")
+    step = reread(refused).current_step
+    assert step is not None
+    Step.objects.filter(pk=step.pk).update(times_out_at=at(21), due_at=at(22))  # not yet due
+    timers_at(at(21, 10), committed, clock)
+    assert Step.objects.get(pk=step.pk).times_out_at is None  # tried once, then left alone
+    assert reread(refused).state == "correction"
+
+
+def test_migration_arms_the_citizens_steps_that_time_out(
+    returned: Application, people: People, committed: Run
+) -> None:
+    arm = import_module("ocsc.cases.migrations.0007_step_times_out_at").arm_open_steps
+    from django.apps import apps
+
+    at_scrutiny = committed(water_connection, people).current_step
+    assert at_scrutiny is not None
+    Step.objects.update(times_out_at=None)
+
+    arm(apps, None)
+    armed = dict(Step.objects.filter(times_out_at__isnull=False).values_list("pk", "times_out_at"))
+    correction = reread(returned).current_step
+    assert correction is not None and armed == {correction.pk: at(21)}
+
+
 def test_a_correction_in_time_stops_the_timeout(
     people: People, returned: Application, committed: Run, clock: time_machine.Traveller
 ) -> None:
