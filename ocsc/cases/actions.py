@@ -353,10 +353,11 @@ def _next_step(
                 assignee=assignee,
                 entered_at=now,
                 due_at=due_at,
-                # An official's late step escalates from its due time (the timers find out
-                # whether the role has anyone above it).
-                escalate_at=due_at if owner not in ("", CITIZEN) else None,
-                times_out_at=due_at if owner == CITIZEN and spec.timeout is not None else None,
+                # A step with a timeout takes it at its due time; an official's late step
+                # without one escalates from then (the timers find out whether the role has
+                # anyone above it).
+                escalate_at=due_at if owner not in ("", CITIZEN) and not spec.timeout else None,
+                times_out_at=due_at if spec.timeout is not None else None,
             )
         ]
     )

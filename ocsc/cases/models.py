@@ -107,8 +107,8 @@ class Step(models.Model):
     # When an official's open step next escalates: its due time at first, then each further
     # level's; None once there is no level left to reach (the timers keep it).
     escalate_at = models.DateTimeField(null=True, blank=True)
-    # When a citizen's open step takes its timeout action (its due time, if its process step
-    # has a timeout); None for every other step (the timers keep it).
+    # When an open step takes its timeout action (its due time, if its process step has a
+    # timeout: a citizen's, or an official's); None for every other step (the timers keep it).
     times_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -126,9 +126,9 @@ class Step(models.Model):
                 fields=["owner_role", "due_at"], name="open_step_queue", condition=Q(left_at=None)
             ),
             models.Index(fields=["due_at"], name="open_step_due", condition=Q(left_at=None)),
-            # The timers' citizens' steps (reminders, timeouts): only those whose process step
-            # has a timeout (taken by due time, the others came first and stayed: with more of
-            # them than a batch, no step timed out), and not every late official's step first.
+            # The timers' timeouts (and citizens' reminders of them): only the steps whose
+            # process step has one (taken by due time, the others came first and stayed: with
+            # more of them than a batch, no step timed out), not every late step first.
             models.Index(
                 fields=["times_out_at"],
                 name="open_step_times_out",

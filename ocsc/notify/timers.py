@@ -13,7 +13,7 @@ subject), never by the timer remembering what it did. Each works in bounded batc
   step times out;
 - `escalate_late_steps`: one level up the owner's chain each time a further step timeline
   passes, up to the head;
-- `time_out_steps`: a citizen's step whose timeline ran out takes its timeout action;
+- `time_out_steps`: a step whose timeline ran out takes its timeout action, if it has one;
 - `send_digests`: once a day, each head hears of the organization's overdue work;
 - `prune_task_results`: the task queue's rows of finished tasks, after
   TASK_RESULTS_KEEP_DAYS (each application leaves four or five).
@@ -136,6 +136,7 @@ def remind_citizens(now: datetime) -> int:
     steps = (
         _open_steps()
         .filter(
+            owner_role=CITIZEN,
             times_out_at__gt=now,
             times_out_at__lte=now + lead,
             entered_at__lt=F("times_out_at") - lead,
@@ -193,9 +194,10 @@ def escalate_late_steps(now: datetime) -> int:
 
 
 def time_out_steps(now: datetime) -> int:
-    """Citizens' steps whose timeline ran out take their timeout action (`Step.times_out_at`,
-    soonest first). A step still open after a try that did nothing (its action refused, say)
-    is not tried again: it would come first in every batch."""
+    """Steps with a timeout whose timeline ran out take their timeout action (`Step.
+    times_out_at`, soonest first): a citizen's (an application left uncorrected lapses) or an
+    official's. A step still open after a try that did nothing (its action refused, say) is
+    not tried again: it would come first in every batch."""
     steps = _open_steps().filter(times_out_at__lte=now).order_by("times_out_at")
     made = 0
     for step in steps[:BATCH]:

@@ -11,7 +11,9 @@ from pytest_django.fixtures import Settings
 from ocsc.cases import actions as cases_actions
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Event, Step
-from ocsc.catalog.models import Role
+from ocsc.catalog.actions import publish_process
+from ocsc.catalog.models import Role, Service
+from ocsc.catalog.views import spec_yaml
 from ocsc.notify import timers
 from ocsc.notify.models import DeliveryAttempt, Notification
 from ocsc.notify.timers import run_timers
@@ -283,7 +285,34 @@ def test_a_citizen_step_with_a_timeout_does_not_wait_behind_steps_without_one(
     assert reread(refused).state == "correction"
 
 
-def test_migration_arms_the_citizens_steps_that_time_out(
+def test_an_officials_step_with_a_timeout_takes_it_when_due_and_does_not_escalate(
+    people: People, committed: Run, clock: time_machine.Traveller
+) -> None:
+    """A process may let the system move an official's step on when its timeline runs out
+    (here: scrutiny not done in 2 working days goes to the site inspection)."""
+    service = Service.objects.get(organization__code="tma-mardan", code="water-connection")
+    assert service.current_process is not None
+    spec = service.current_process.spec
+    spec["steps"]["scrutiny"]["timeout"] = {"action": "pass_on"}
+    spec["steps"]["scrutiny"]["actions"]["pass_on"] = {"to": "site_inspection", "by": "system"}
+    committed(publish_process, service, actor=people.tariq, text=spec_yaml(spec))
+    clock.move_to(at(7))
+    application = committed(water_connection, people)
+    scrutiny = reread(application).current_step
+    assert scrutiny is not None and scrutiny.state == "scrutiny"
+    assert (scrutiny.times_out_at, scrutiny.escalate_at) == (at(9), None)
+
+    timers_at(at(9, 8, 59), committed, clock)
+    assert reread(application).state == "scrutiny"
+    timers_at(at(9), committed, clock)
+    assert reread(application).state == "site_inspection"
+    moved = Event.objects.filter(application=application, action="pass_on").get()
+    assert (moved.actor, moved.actor_role) == (None, "system")
+    assert escalations() == []
+    assert told(reason="timeout_reminder") == set()  # citizens are reminded of theirs only
+
+
+def test_migration_arms_the_steps_that_time_out(
     returned: Application, people: People, committed: Run
 ) -> None:
     arm = import_module("ocsc.cases.migrations.0007_step_times_out_at").arm_open_steps

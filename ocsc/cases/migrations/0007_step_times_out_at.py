@@ -8,7 +8,7 @@ from django.db.models import F
 
 
 def arm_open_steps(apps, schema_editor):
-    """The open citizens' steps whose process step has a timeout time out at their due time."""
+    """The open steps whose process step has a timeout time out at their due time."""
     ProcessVersion = apps.get_model("catalog", "ProcessVersion")
     Step = apps.get_model("cases", "Step")
     for version_id, spec_json in ProcessVersion.objects.values_list("pk", "spec_json"):
@@ -16,13 +16,12 @@ def arm_open_steps(apps, schema_editor):
         states = [
             state
             for state, step in steps.items()
-            if isinstance(step, dict) and step.get("owner") == "citizen" and step.get("timeout")
+            if isinstance(step, dict) and step.get("timeout")
         ]
         if states:
             Step.objects.filter(
                 left_at=None,
                 due_at__isnull=False,
-                owner_role="citizen",
                 state__in=states,
                 application__process_id=version_id,
             ).update(times_out_at=F("due_at"))
