@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from ocsc.cases.actions import add_comment, take_action
+from ocsc.cases.actions import add_comment, escalate_step, take_action
 from ocsc.cases.models import Application
 from ocsc.notify.models import SmsMessage
 from tests.personas import PDF, People, upload, water_connection
@@ -180,6 +180,26 @@ def test_internal_notes_stay_with_staff_and_citizens_comment(people: People) -> 
         partial.content.decode().lstrip().startswith("<ol")
         and "Arrears" not in partial.content.decode()
     )
+
+
+def test_the_timeline_says_to_whom_a_step_was_assigned_and_escalated(people: People) -> None:
+    application = water_connection(people)
+    take_action(application, actor=people.tariq, action="forward", assign_to=people.sana)
+    step = application.current_step
+    assert step is not None
+    escalate_step(step, level=1)
+    path = f"/applications/{application.tracking_no}/"
+
+    staff = signed_in(people.tariq).get(path).content.decode()
+    assert "Assigned</strong> · to Sana Gul" in staff
+    assert (
+        "Escalated</strong> · to Tehsil Officer (Infrastructure &amp; Services), level 1" in staff
+    )
+    in_urdu = signed_in(people.tariq)
+    in_urdu.post("/language/", {"language": "ur"})
+    assert "Sana Gul کو" in in_urdu.get(path).content.decode()
+    citizen = signed_in(people.ayesha).get(path).content.decode()
+    assert "Sana Gul" not in citizen  # internal: staff only
 
 
 def test_documents_are_served_only_to_those_who_see_the_application(people: People) -> None:
