@@ -59,3 +59,27 @@ def test_a_list_costs_the_same_for_5_and_50(
     assert (fifty.status_code, fifty.json()["count"], len(fifty.json()["items"])) == (200, 50, 50)
     item = fifty.json()["items"][0]
     assert (item["step_name"] if path == "/queue" else item["step"]["name"]) == {"en": "Inspection"}
+
+
+def test_a_citizens_list_reads_only_what_its_items_show(
+    people: People, django_assert_num_queries: NumQueries
+) -> None:
+    """Her page of applications leaves their data and the services' forms and requirements
+    unread (JSON decoded for every row, for nothing), and still shows every item whole."""
+    complaints(people, 3)
+    api = Api(people.ayesha)
+    api.get("/applications")  # the token's first use is noted once
+    with django_assert_num_queries(4) as captured:
+        listed = api.get("/applications")
+    selects = [q["sql"] for q in captured.captured_queries]
+    (page,) = [sql for sql in selects if sql.startswith('SELECT "cases_application"')]
+    for column in ('"cases_application"."data"', '"catalog_service"."fields"'):
+        assert column not in page
+    item = listed.json()["items"][0]
+    assert item["service"]["code"] == "garbage-complaint"
+    assert item["service"]["name"]["en"] == "Garbage not collected"
+    assert item["organization"]["code"] == "tma-mardan" and item["organization"]["name"]["en"]
+    assert item["jurisdiction"]["code"] == "kp-mardan-mardan-nc-1"
+    assert item["jurisdiction"]["name"]["en"]
+    assert item["step"]["name"] == {"en": "Inspection"} and item["step"]["entered_at"]
+    assert not item["overdue"]
