@@ -1,6 +1,9 @@
+"""The WSGI application (`WSGI_APPLICATION`): Django's handler, with the apps' bearer calls
+on a shorter middleware stack (ocsc/handlers.py)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+from ocsc.handlers import get_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocsc.settings")
-application = get_wsgi_application()
+application = get_application()

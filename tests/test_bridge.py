@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.signals import request_finished
 from django.core.wsgi import get_wsgi_application
+from django.test import Client
 
 from ocsc.accounts.actions import issue_token
 from ocsc.bridge import MEMORY_BODY, Bridge, Message, Receive, Scope, Send, environ
+from ocsc.handlers import is_bearer_call
 from tests.personas import PDF, People, upload, water_connection
 
 Answer = tuple[int, dict[str, list[str]], bytes, list[Message]]
@@ -283,3 +286,46 @@ def test_a_wsgi_error_page_is_still_a_whole_response() -> None:
     bridge = Bridge(asgi=unused, wsgi=handler, threads=1, async_prefixes=("/live/",))
     status, _, _, _ = call(bridge, scope("GET", "/no-such-page/"))
     assert status == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_apps_call_and_the_portals_call_each_find_their_caller(
+    app: Bridge, people: People
+) -> None:
+    """An app's call (a bearer token, no cookie) runs without the session middleware and
+    still answers for its token's owner; a call with the portal's session cookie runs on the
+    whole stack, where the session names the caller, and an unsafe one is CSRF-checked."""
+    key = issue_token(people.ayesha, name="bridge")[1]
+    browser = Client()
+    browser.force_login(people.sana)
+    session = (
+        f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    )
+
+    status, headers, raw, _ = call(
+        app, scope("GET", "/api/v1/me", [("Authorization", f"Bearer {key}")])
+    )
+    assert (status, json.loads(raw)["phone"]) == (200, people.ayesha.phone)
+    assert "set-cookie" not in headers
+
+    stale = ("Authorization", "Bearer no-such-token")
+    status, _, raw, _ = call(app, scope("GET", "/api/v1/me", [stale, ("Cookie", session)]))
+    assert (status, json.loads(raw)["phone"]) == (200, people.sana.phone)
+    status, _, raw, _ = call(app, scope("GET", "/api/v1/me", [stale]))
+    assert status == 401
+
+    status, _, raw, _ = call(
+        app,
+        scope("POST", "/api/v1/uploads", [stale, ("Cookie", session)]),
+        [multipart("b0undary", PDF)],
+    )
+    assert status == 403 and b"CSRF" in raw
+
+
+def test_only_an_api_call_with_a_token_and_no_cookie_skips_the_session() -> None:
+    token = {"HTTP_AUTHORIZATION": "Bearer k"}
+    assert is_bearer_call({"PATH_INFO": "/api/v1/applications", **token})
+    assert not is_bearer_call({"PATH_INFO": "/api/v1/applications", **token, "HTTP_COOKIE": "a=1"})
+    assert not is_bearer_call({"PATH_INFO": "/api/v1/applications"})
+    assert not is_bearer_call({"PATH_INFO": "/applications/", **token})
+    assert not is_bearer_call({"PATH_INFO": "/open311/v2/requests.json", **token})
