@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -40,6 +40,7 @@ from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
 from ocsc.compiled import Compiled, insert, update, update_fields
+from ocsc.ids import placeholder
 from ocsc.workflow import (
     CITIZEN,
     SYSTEM,
@@ -196,7 +197,7 @@ def submit_application(
     (application,) = insert(
         [
             Application(
-                tracking_no=f"new-{uuid4().hex[:20]}",  # numbered last, below
+                tracking_no=placeholder(),  # numbered last, below
                 citizen=citizen,
                 service=service,
                 process=version,

@@ -1,12 +1,11 @@
 """Applications, their step visits, their timeline (Events) and their documents."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ocsc.ids import uuid7
 from ocsc.workflow import Category
 
 
@@ -242,7 +241,7 @@ def private_path(instance: "Attachment", filename: str) -> str:
 class Attachment(models.Model):
     """An uploaded file: held for its uploader until a submission or action uses it."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads"
     )

@@ -2,12 +2,12 @@
 reminder, a digest), each delivery attempt, the SMS outbox for one-off texts, and what each
 person chose to receive."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from ocsc.ids import uuid7
 
 
 class SmsMessage(models.Model):
@@ -69,7 +69,7 @@ class Notification(models.Model):
         FAILED = "failed", "Gave up"
 
     uuid = models.UUIDField(
-        default=uuid.uuid4, unique=True, editable=False, help_text="Sent to gateways as reference"
+        default=uuid7, unique=True, editable=False, help_text="Sent to gateways as reference"
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

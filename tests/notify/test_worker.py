@@ -40,7 +40,16 @@ class SharedDatabase:
 
     def __init__(self, folder: Path) -> None:
         self.sqlite = connection.vendor == "sqlite"
+        self.folder = folder
         self.file = folder / "shared.sqlite3"
+
+    def logs(self) -> str:
+        """What the processes printed (each to its own file: a pipe nobody reads would stop
+        a process that fills it), for a failure's message."""
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text()[-3000:]}"
+            for log in sorted(self.folder.glob("*.log"))
+        )
 
     def url(self) -> str:
         if self.sqlite:
@@ -93,15 +102,17 @@ def processes(database: SharedDatabase, **env: str) -> Iterator[Start]:
     environment.pop("TASKS_BACKEND", None)  # the database backend, as in production
 
     def start(*command: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        log = database.folder / f"{len(started) + 1}-{command[0]}.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(  # noqa: S603 - our own manage.py
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
         started.append(process)
         return process
 
@@ -167,7 +178,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     ):
         first = worker(start)
         start("run_timers", "--interval", "0.2")
-        assert aggregator.holding.wait(timeout=20), "the worker never reached the 4th SMS"
+        reached = aggregator.holding.wait(timeout=20)
+        assert reached, f"the worker never reached the 4th SMS\n{database.logs()}"
         os.killpg(first.pid, signal.SIGKILL)  # mid-batch, mid-send: the 4th SMS in doubt
         first.wait(timeout=5)
         aggregator.release.set()
@@ -205,8 +217,8 @@ def test_the_demo_worker_prints_an_action_s_sms_on_the_console(
 
     with processes(database) as start:
         demo = start("run_worker", "--no-reload", "--no-startup-delay", "--batch")
-        output, _ = demo.communicate(timeout=30)
-
+        demo.wait(timeout=30)
+    output = database.logs()
     assert demo.returncode == 0, output
     assert "[SMS to +923001111111] آپ کی درخواست موصول ہو گئی ہے۔ ٹریکنگ نمبر: MDN-26-000001" in (
         output
