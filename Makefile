@@ -1,6 +1,8 @@
 # The two commands: `make demo` runs OCSC, `make test` checks it. Both set up .venv first.
 VENV := .venv
 BIN := $(VENV)/bin
+# The Python 3.13 that makes .venv (docs/deploy.md, "The interpreter"): PYTHON=/path/to/python3.13
+PYTHON ?= python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := ocsc.settings
@@ -10,7 +12,7 @@ export DEBUG ?= 1
 .PHONY: demo test install serve lint clean
 
 $(BIN)/python:
-	python -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
 		|| (echo "OCSC needs Python 3.13 (see .python-version)"; rm -rf $(VENV); exit 1)
 
