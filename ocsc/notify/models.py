@@ -71,8 +71,12 @@ class Notification(models.Model):
     uuid = models.UUIDField(
         default=uuid7, unique=True, editable=False, help_text="Sent to gateways as reference"
     )
+    # recipient and step: no index of their own; indexes in Meta begin with them.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     key = models.CharField(max_length=80, help_text="What it is about: event:<id>, reminder:<id>…")
@@ -89,7 +93,12 @@ class Notification(models.Model):
         "cases.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     step = models.ForeignKey(
-        "cases.Step", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "cases.Step",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     address = models.CharField(
         max_length=254, blank=True, help_text="The phone number or e-mail address used"
