@@ -17,9 +17,9 @@ _RAND_B = (1 << 62) - 1
 
 
 def uuid7() -> uuid.UUID:
-    """A version 7 UUID (RFC 9562): the Unix time in milliseconds, then 74 random bits.
-    As unguessable as a random one for anyone who does not know the moment it was made to
-    the millisecond, and then still 74 bits."""
+    """A version 7 UUID (RFC 9562): the Unix time in milliseconds, then 74 random bits
+    (a version 4 UUID has 122). Still not to be guessed; and an upload is only ever taken by
+    its own uploader (`cases.actions._uploads`)."""
     milliseconds = time.time_ns() // 1_000_000
     rand = secrets.randbits(74)
     value = (
