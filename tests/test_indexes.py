@@ -35,3 +35,23 @@ def test_every_foreign_key_leads_an_index_and_none_twice() -> None:
                 doubled.append(f"{model._meta.label}.{field.name}")
     assert unserved == [], unserved
     assert doubled == [], doubled
+
+
+def _plan(sql: str, params: list[object]) -> str:
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # an empty table: make the index the only way
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(explain + sql, params)
+        return "\n".join(" ".join(str(column) for column in row) for row in cursor.fetchall())
+
+
+def test_a_persons_own_list_is_read_in_the_order_of_its_index() -> None:
+    """The list a citizen's app asks for most (`OWN`, newest first, then by key) walks the
+    index `application_own` and sorts nothing, however many applications the person has."""
+    from ocsc.cases.queries import _own
+
+    sql, params = _own(citizen_id=1)[:10].query.sql_with_params()
+    plan = _plan(sql, list(params))
+    assert "application_own" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan

@@ -159,7 +159,7 @@ def event_out(event: Event) -> EventOut:
         to_state=event.to_state,
         action=event.action,
         text=event.text,
-        visibility=event.visibility,  # type: ignore[arg-type]
+        visibility=event.visibility,
         data=event.data,
         created_at=event.created_at,
         documents=[a.uuid for a in event.attachments.all()],

@@ -71,7 +71,8 @@ class Application(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [
-            models.Index(fields=["citizen", "-submitted_at"]),
+            # A person's own list in its whole order (queries.OWN): no sort of all of them.
+            models.Index(fields=["citizen", "-submitted_at", "-id"], name="application_own"),
             models.Index(fields=["organization", "category", "-submitted_at"]),
             models.Index(fields=["organization", "-submitted_at"]),
             models.Index(fields=["organization", "closed_at"], name="application_closed"),

@@ -111,7 +111,7 @@ def for_event(event: Event) -> list[Message]:
             Message(application.citizen, reason, key, application, event.step, event, base)
         )
 
-    arrived = arrived_step(event)
+    arrived = arrived_step(event, process)
     if arrived is not None:
         values = {**base, **_step_values(application, process, arrived)}
         for official in responsible(application, arrived):
@@ -187,13 +187,18 @@ def _arrived(application_id: int, state: str, entered_at: datetime) -> QuerySet[
 _ARRIVED = Compiled(_arrived)
 
 
-def arrived_step(event: Event) -> Step | None:
+def arrived_step(event: Event, process: Process) -> Step | None:
     """The organization's step an event opened (work arriving), if it is still open."""
     if event.kind not in (Event.Kind.SUBMITTED, Event.Kind.ACTION, Event.Kind.RESUBMITTED):
         return None
     if event.kind == Event.Kind.SUBMITTED:
         step = event.step
     else:
+        # Where the process says no official's step opens (an end, the applicant's turn),
+        # there is none to look for.
+        spec = process.steps.get(event.to_state)
+        if spec is None or spec.terminal or spec.owner in (None, "", CITIZEN):
+            return None
         step = _ARRIVED.first(
             application_id=event.application_id, state=event.to_state, entered_at=event.created_at
         )
