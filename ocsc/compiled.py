@@ -65,10 +65,13 @@ class _Shape:
     slots: tuple[tuple[str | None, int | None, Any], ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     make: Callable[[Sequence[Any]], Any]  # a row (converted) into what the read yields
+    width: int  # how many columns the SQL selects
 
 
 # Pages of one read compiled at once (each window is its own SQL): the first ones are kept.
 _WINDOWS_KEPT = 32
+# first_around's statements: by the read's SQL and the outer SQL (both written in code).
+_AROUND: dict[tuple[str, str], str] = {}
 
 
 class Compiled[T]:
@@ -128,6 +131,35 @@ class Compiled[T]:
         """The first row (build the queryset with its order and `[:1]`)."""
         found = self.all(**values)
         return found[0] if found else None
+
+    def first_around(
+        self, outer: str, outer_params: Sequence[Any], /, **values: Any
+    ) -> tuple[T | None, list[tuple[Any, ...]]]:
+        """`first()` and, in the same statement, rows of more columns that belong with it.
+
+        `outer` is SQL that reads the read as a table: `SELECT q.*, … FROM ({inner}) q …`,
+        the read's columns first, then its own; its parameters (`outer_params`) come after
+        the read's. Gives the read's first row made as `first()` makes it (None if there is
+        none) and the extra columns of every row, in `outer`'s order. A join that finds
+        several rows for the one read row gives several tuples (no list parameters)."""
+        if self.lists:
+            raise NotCompilable("first_around takes no list parameters")
+        shape = self._shape()
+        connection = connections[self.using]
+        sql = _AROUND.get((shape.sql, outer))
+        if sql is None:
+            sql = _AROUND.setdefault((shape.sql, outer), outer.replace("{inner}", shape.sql))
+        params = [
+            constant if name is None else (constant(values[name]) if constant else values[name])
+            for name, _, constant in shape.slots
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *outer_params])
+            rows: Sequence[Any] = cursor.fetchall()
+        if not rows:
+            return None, []
+        first = _convert(rows[0], shape, connection) if shape.converters else rows[0]
+        return shape.make(first), [tuple(row[shape.width :]) for row in rows]
 
     # Compiling ----------------------------------------------------------------------------
 
@@ -213,7 +245,8 @@ class Compiled[T]:
         )
         if variant == "count":
             converters = ()  # one whole number, not the rows' columns
-        shape = partial(_Shape, sql, tuple(slots), converters)
+        width = 1 if variant == "count" else compiler.col_count
+        shape = partial(_Shape, sql, tuple(slots), converters, width=width)
         if iterable is FlatValuesListIterable or variant == "count":
             return shape(operator.itemgetter(0))
         if iterable is ValuesListIterable:

@@ -318,3 +318,42 @@ def test_lists_and_days_are_substituted_and_an_empty_list_is_left_to_the_orm(
     assert POSTED.count(user_ids=everyone, roles=["sub_engineer", "tmo"], day=today) == len(
         _posted(everyone, ["sub_engineer", "tmo"], today)
     )
+
+
+# first_around() ----------------------------------------------------------------------------
+
+# The application's events, a row each, beside the application read (and its related rows).
+_WITH_EVENTS = """
+SELECT q.*, e.kind, e.created_at FROM ({inner}) q
+LEFT JOIN cases_event e ON e.application_id = %s
+ORDER BY e.id
+"""
+
+
+@pytest.mark.django_db
+def test_first_around_reads_the_first_row_and_more_columns_in_one_statement(
+    people: People,
+) -> None:
+    application = water_connection(people)
+    take_action(application, actor=people.kamran, action="forward")
+    expected = _application(application.tracking_no).get()
+    with CaptureQueriesContext(connection) as queries:
+        found, extra = APPLICATION.first_around(
+            _WITH_EVENTS, [application.pk], tracking_no=application.tracking_no
+        )
+    assert len(queries) == 1
+    assert found is not None
+    assert [getattr(found, f) for f in FIELDS] == [getattr(expected, f) for f in FIELDS]
+    assert found.submitted_at.tzinfo is not None  # converted as the ORM converts (SQLite)
+    assert found.current_step is not None and found.current_step.state == "site_inspection"
+    # A row of the outer SQL's columns for each event, in its order.
+    assert [kind for kind, _ in extra] == ["application.submitted", "step.action"]
+
+    nothing = APPLICATION.first_around(_WITH_EVENTS, [application.pk], tracking_no="NO-SUCH-1")
+    assert nothing == (None, [])
+
+
+@pytest.mark.django_db
+def test_first_around_refuses_list_parameters(people: People) -> None:
+    with pytest.raises(NotCompilable, match="no list parameters"):
+        POSTED.first_around(_WITH_EVENTS, [1], user_ids=[1], roles=["x"], day=timezone.localdate())

@@ -8,8 +8,10 @@
 - internal notes are for officials of the organization and monitors, never for citizens.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -44,15 +46,51 @@ def active_postings(user: User, *, on: date | None = None) -> QuerySet[Posting]:
 
 # scopes(): the postings active on a day, as `active_postings` selects them, with what
 # `Scope` needs (tests/accounts check that both agree).
-SCOPES_SQL = """
-SELECT p.organization_id, r.code, j.path, r.head,
-       EXISTS (SELECT 1 FROM catalog_role b WHERE b.reports_to_id = p.role_id)
+SCOPE_COLUMNS = """p.organization_id, r.code, j.path, r.head,
+       EXISTS (SELECT 1 FROM catalog_role b WHERE b.reports_to_id = p.role_id)"""
+ACTIVE_ON = "p.starts_on <= %s AND (p.ends_on IS NULL OR p.ends_on >= %s)"
+SCOPE_ORDER = "p.organization_id, r.code, p.id"
+SCOPES_SQL = f"""
+SELECT {SCOPE_COLUMNS}
 FROM accounts_posting p
 JOIN catalog_role r ON r.id = p.role_id
 LEFT JOIN catalog_jurisdiction j ON j.id = p.jurisdiction_id
-WHERE p.user_id = %s AND p.starts_on <= %s AND (p.ends_on IS NULL OR p.ends_on >= %s)
-ORDER BY p.organization_id, r.code, p.id
-"""
+WHERE p.user_id = %s AND {ACTIVE_ON}
+ORDER BY {SCOPE_ORDER}
+"""  # noqa: S608 - constants
+
+
+def with_scopes(user_id_column: str) -> str:
+    """SQL for `Compiled.first_around`: a read of one row (a token, a user) with the active
+    postings of the user it names in `user_id_column`, a row each (one row of nulls for
+    none), so that a call that reads the one also has the other, in one statement. Its
+    parameters: `scope_params()`; its extra columns go to `keep_scopes`."""
+    return f"""
+SELECT q.*, {SCOPE_COLUMNS}
+FROM ({{inner}}) q
+LEFT JOIN (accounts_posting p JOIN catalog_role r ON r.id = p.role_id)
+  ON p.user_id = q.{user_id_column} AND {ACTIVE_ON}
+LEFT JOIN catalog_jurisdiction j ON j.id = p.jurisdiction_id
+ORDER BY {SCOPE_ORDER}
+"""  # noqa: S608 - constants
+
+
+def scope_params() -> list[Any]:
+    """The parameters of `SCOPES_SQL`'s and `with_scopes`'s day: today."""
+    day = connection.ops.adapt_datefield_value(timezone.localdate())
+    return [day, day]
+
+
+def keep_scopes(user: User, rows: Iterable[Sequence[Any]]) -> list[Scope]:
+    """The user's scopes from rows of `SCOPE_COLUMNS` (a row of nulls: no posting), kept on
+    the user object as `scopes()` keeps what it reads."""
+    found = [
+        Scope(organization, role, path, bool(head), bool(supervises))
+        for organization, role, path, head, supervises in rows
+        if organization is not None
+    ]
+    user._ocsc_scopes = found  # type: ignore[attr-defined]
+    return found
 
 
 def scopes(user: User) -> list[Scope]:
@@ -63,15 +101,9 @@ def scopes(user: User) -> list[Scope]:
     selects what `active_postings` does."""
     cached: list[Scope] | None = getattr(user, "_ocsc_scopes", None)
     if cached is None:
-        day = connection.ops.adapt_datefield_value(timezone.localdate())
         with connection.cursor() as cursor:
-            cursor.execute(SCOPES_SQL, [user.pk, day, day])
-            rows = cursor.fetchall()
-        cached = [
-            Scope(organization, role, path, bool(head), bool(supervises))
-            for organization, role, path, head, supervises in rows
-        ]
-        user._ocsc_scopes = cached  # type: ignore[attr-defined]
+            cursor.execute(SCOPES_SQL, [user.pk, *scope_params()])
+            cached = keep_scopes(user, cursor.fetchall())
     return cached
 
 

@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from ocsc.accounts import totp
+from ocsc.accounts.access import keep_scopes, scope_params, with_scopes
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import (
     ApiToken,
@@ -198,6 +199,7 @@ def _bearer(key_hash: str, now: datetime) -> QuerySet[ApiToken]:
 # Every API call asks, so the read is compiled once (ocsc.compiled): building it with the ORM
 # took 0.7 ms of CPU, and a raw query's model machinery a third of that.
 _BEARER = Compiled(_bearer)
+_WITH_SCOPES = with_scopes("user_id")
 TOKEN_USE_NOTED = timedelta(minutes=5)  # how often a token's last use is written
 
 
@@ -205,9 +207,13 @@ def token_user(key: str) -> tuple[ApiToken, User] | None:
     """The live token and its active user for a bearer key, or None; notes when the token
     was last used (at most every TOKEN_USE_NOTED)."""
     now = timezone.now()
-    token = _BEARER.first(key_hash=_token_hash(key), now=now)
+    # With the user's postings, which nearly every call asks for next (who may see, act).
+    token, postings = _BEARER.first_around(
+        _WITH_SCOPES, scope_params(), key_hash=_token_hash(key), now=now
+    )
     if token is None:
         return None
+    keep_scopes(token.user, postings)
     if token.last_used_at is None or token.last_used_at < now - TOKEN_USE_NOTED:
         token.last_used_at = now
         update(ApiToken, {"pk": token.pk}, last_used_at=now)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from ocsc.accounts.access import keep_scopes, scope_params, with_scopes
 from ocsc.accounts.identity import normalize_phone
 from ocsc.accounts.models import User
 from ocsc.api.auth import caller, signed_in
@@ -221,6 +222,7 @@ def _official(phone: str) -> QuerySet[User]:
 
 
 _OFFICIAL = Compiled(_official)
+_WITH_SCOPES = with_scopes("id")  # the assignment asks what the assignee holds
 
 
 def _assignee(phone: str, field: str) -> User:
@@ -228,9 +230,10 @@ def _assignee(phone: str, field: str) -> User:
         number = normalize_phone(phone)
     except ValidationError as exc:
         raise InvalidInput({field: exc.messages[0]}) from None
-    found = _OFFICIAL.first(phone=number)
+    found, postings = _OFFICIAL.first_around(_WITH_SCOPES, scope_params(), phone=number)
     if found is None:
         raise InvalidInput({field: _("no official has the number %(phone)s") % {"phone": number}})
+    keep_scopes(found, postings)
     return found
 
 

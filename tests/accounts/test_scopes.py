@@ -1,12 +1,22 @@
-"""`scopes` (written in SQL, read on nearly every request) agrees with `active_postings`."""
+"""`scopes` (written in SQL, read on nearly every request) agrees with `active_postings`,
+whether read on their own or with a bearer token, in the token's statement."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ocsc.accounts.access import Scope, active_postings, scopes
-from ocsc.accounts.actions import PostingInput, post_official
+from ocsc.accounts.actions import (
+    PostingInput,
+    issue_token,
+    post_official,
+    revoke_token,
+    token_user,
+)
 from ocsc.accounts.models import User
 from ocsc.catalog.models import Role
 from tests.personas import People
@@ -29,8 +39,29 @@ def expected(user: User) -> list[Scope]:
     )
 
 
+def on_their_own(user: User) -> list[Scope]:
+    return scopes(User.objects.get(pk=user.pk))
+
+
+def with_the_token(user: User) -> list[Scope]:
+    """The scopes of the user a bearer key finds: read with the token, none after it."""
+    _, key = issue_token(user, name="test")
+    with CaptureQueriesContext(connection) as queries:
+        found = token_user(key)
+        assert found is not None
+        found_scopes = scopes(found[1])
+    assert len([q for q in queries if "accounts_posting" in q["sql"]]) == 1
+    assert "accounts_apitoken" in queries[0]["sql"] and "accounts_posting" in queries[0]["sql"]
+    return found_scopes
+
+
+READS = pytest.mark.parametrize("read", [on_their_own, with_the_token])
+Read = Callable[[User], list[Scope]]
+
+
 @pytest.mark.django_db
-def test_scopes_are_the_active_postings(people: People) -> None:
+@READS
+def test_scopes_are_the_active_postings(people: People, read: Read) -> None:
     today = timezone.localdate()
     sana = people.sana
     # Ended yesterday, starts tomorrow: neither counts. Ends today, area-limited: counts.
@@ -42,11 +73,9 @@ def test_scopes_are_the_active_postings(people: People) -> None:
         sana,
         PostingInput("tma-takht-bhai", "tmo", jurisdiction="kp-mardan-takht-bhai", ends_on=today),
     )
-    fresh = User.objects.get(pk=sana.pk)
+    found = read(sana)
 
-    found = scopes(fresh)
-
-    assert found == expected(fresh)
+    assert found == expected(sana)
     assert {(s.role, s.head, s.supervises) for s in found} == {
         ("sub_engineer", False, False),  # reports to the TO; nobody reports to it
         ("tmo", True, True),  # the head, who supervises
@@ -57,6 +86,19 @@ def test_scopes_are_the_active_postings(people: People) -> None:
 
 
 @pytest.mark.django_db
-def test_every_persona_has_the_scopes_of_their_postings(people: People) -> None:
+@READS
+def test_every_persona_has_the_scopes_of_their_postings(people: People, read: Read) -> None:
     for user in vars(people).values():
-        assert scopes(User.objects.get(pk=user.pk)) == expected(user), user.phone
+        assert read(user) == expected(user), user.phone
+
+
+@pytest.mark.django_db
+def test_a_revoked_or_expired_token_finds_nobody_however_many_postings(people: People) -> None:
+    token, key = issue_token(people.tariq, name="test")
+    post_official(people.tariq, PostingInput("tma-takht-bhai", "clerk"))
+    assert token_user(key) is not None
+    revoke_token(token)
+    assert token_user(key) is None
+    token, key = issue_token(people.kamran, name="test")
+    type(token).objects.filter(pk=token.pk).update(expires_at=timezone.now())
+    assert token_user(key) is None

@@ -144,6 +144,8 @@ def test_an_action_and_its_assignment_claim_the_application_once(people: People)
     assert len(claims) == 1, claims
     assert claims[0].endswith(f'AND "current_step_id" = {application.current_step_id}')
     assert not [s for s in statements if s.startswith('UPDATE "cases_step" SET "assignee_id"')]
+    # The assignee's postings come with the assignee, as the caller's with the token.
+    assert not [s for s in statements if "FROM accounts_posting p" in s]
     events = [s for s in statements if s.startswith('INSERT INTO "cases_event"')]
     assert len(events) == 1 and events[0].count("'step.") == 2, events  # action, assignment
 
