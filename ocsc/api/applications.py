@@ -106,7 +106,7 @@ def _place(code: str) -> QuerySet[Jurisdiction]:
 def _offered(code: str, organization: str) -> QuerySet[Service]:
     return (
         Service.objects.filter(code=code, active=True, organization__code=organization)
-        .select_related("organization__calendar", "current_process")
+        .select_related("organization__calendar", "organization__kind", "current_process")
         .order_by()[:1]
     )
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from ocsc.accounts import access
 from ocsc.accounts.models import User
 from ocsc.cases.models import Application
-from ocsc.catalog.models import Role
+from ocsc.catalog.models import Organization, Role
 from ocsc.compiled import Compiled
 from ocsc.workflow import CITIZEN, SYSTEM, RoleChart
 
@@ -93,14 +94,33 @@ def _roles(kind_id: int) -> QuerySet[Role, tuple[str, str | None, Any, Any]]:
 _ROLES = Compiled(_roles)
 
 
+# Roles by (kind, roles_key), kept by the process while the key stands (a role's change
+# draws a new one); a few kinds, so a bound only against keys piling up.
+_KEPT: dict[tuple[int, UUID], dict[str, RoleInfo]] = {}
+_KEPT_MAX = 64
+
+
 def roles_here(application: Application) -> dict[str, RoleInfo]:
-    """The roles of the application's organization kind, by code: read once per organization
-    object (one query), since an action and its answer ask for the chart several times."""
+    """The roles of the application's organization kind, by code: kept by the process while
+    none changes, where the kind was read with the organization (its `roles_key` tells); read
+    once per organization object otherwise (one query), since an action and its answer ask
+    for the chart several times."""
     organization = application.organization
     cached: dict[str, RoleInfo] | None = getattr(organization, "_ocsc_roles", None)
     if cached is None:
-        rows = _ROLES.all(kind_id=organization.kind_id)
-        cached = {code: RoleInfo(boss, name or {}, duty or {}) for code, boss, name, duty in rows}
+        key = None
+        if Organization.kind.is_cached(organization):
+            key = (organization.kind_id, organization.kind.roles_key)
+            cached = _KEPT.get(key)
+        if cached is None:
+            rows = _ROLES.all(kind_id=organization.kind_id)
+            cached = {
+                code: RoleInfo(boss, name or {}, duty or {}) for code, boss, name, duty in rows
+            }
+            if key is not None:
+                if len(_KEPT) >= _KEPT_MAX:
+                    _KEPT.clear()
+                _KEPT[key] = cached
         organization._ocsc_roles = cached  # type: ignore[attr-defined]
     return cached
 

@@ -172,7 +172,9 @@ def route_service(code: str, jurisdiction: Jurisdiction) -> Service | None:
         .values_list("pk", "organization__serves__path")
     )
     best = max(candidates, key=lambda row: len(row[1]), default=None)
-    return Service.objects.select_related("organization").get(pk=best[0]) if best else None
+    if best is None:
+        return None
+    return Service.objects.select_related("organization__kind").get(pk=best[0])
 
 
 @dataclass(frozen=True)

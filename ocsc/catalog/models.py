@@ -1,6 +1,7 @@
 """The catalog: who provides which service, in which area, by which process."""
 
 import json
+import uuid
 from functools import cached_property
 from typing import Any
 
@@ -61,6 +62,9 @@ class Jurisdiction(models.Model):
 class OrganizationKind(models.Model):
     code = models.SlugField(max_length=30, unique=True)
     name = models.JSONField(help_text=LABEL_HELP)
+    # Drawn anew in the transaction that changes any role (catalog.apps): a process keeps the
+    # roles it has read by (kind, roles_key) and reads them again once the key has moved.
+    roles_key = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["code"]

@@ -59,6 +59,7 @@ def _undispatched(event_ids: list[int]) -> QuerySet[Event]:
             "application__citizen",
             "application__service",
             "application__organization__calendar",
+            "application__organization__kind",  # the kind's roles, kept (roles_here)
             "application__jurisdiction",
             "application__process",
             "step__assignee",
