@@ -324,8 +324,9 @@ _INSERTS: dict[tuple[str, type[Model], int, bool, str], str] = {}
 def insert[M: Model](
     objs: Sequence[M], *, ignore_conflicts: bool = False, returning: str = "pk"
 ) -> list[M]:
-    """Insert new instances of one model in one statement whose SQL is built once per model,
-    row count and database, and return those inserted with their primary keys set.
+    """Insert new instances of one model in one statement whose SQL is built once per model
+    and database (and on SQLite row count), and return those inserted with their primary
+    keys set.
 
     `Model.save()` and `bulk_create()` build the INSERT anew each time: for a notification's
     twenty columns that was most of the dispatch's CPU. Values are prepared by the fields
@@ -342,24 +343,39 @@ def insert[M: Model](
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every model has one
     key_field: Any = pk if returning == "pk" else meta.get_field(returning)
-    shape = (connection.vendor, model, len(objs), ignore_conflicts, returning)
+    # On PostgreSQL several rows go as one array per column (as bulk_create does): one SQL
+    # for any number of rows, prepared once, where a VALUES list of each length was parsed
+    # anew (psycopg prepares no statement of more than 50 parameters).
+    arrays = len(objs) > 1 and connection.vendor == "postgresql"
+    shape = (connection.vendor, model, 0 if arrays else len(objs), ignore_conflicts, returning)
     sql = _INSERTS.get(shape)
     if sql is None:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(str(f.column)) for f in fields)
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        if arrays:
+            # The types without their sizes (varchar[], not varchar(50)[]), as Django does.
+            types = [str(f.db_type(connection)).split("(")[0] for f in fields]
+            arrays_sql = ", ".join(f"%s::{t}[]" for t in types)
+            rows = f"SELECT * FROM unnest({arrays_sql})"  # noqa: S608 - the model's types
+        else:
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            rows = "VALUES " + ", ".join([row] * len(objs))
         sql = " ".join(
             [
                 f"INSERT INTO {quote(meta.db_table)} ({columns})",
-                "VALUES " + ", ".join([row] * len(objs)),
+                rows,
                 "ON CONFLICT DO NOTHING" if ignore_conflicts else "",
                 f"RETURNING {quote(str(pk.column))}, {quote(str(key_field.column))}",
             ]
         )
         _INSERTS[shape] = sql
-    params: list[Any] = []
-    for obj in objs:
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    values = [
+        [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs
+    ]
+    if arrays:
+        params = [list(column) for column in zip(*values, strict=True)]
+    else:
+        params = [value for row in values for value in row]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

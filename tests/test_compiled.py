@@ -14,7 +14,7 @@ from ocsc.accounts.models import User
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
-from ocsc.compiled import Compiled, NotCompilable, insert, update, update_fields
+from ocsc.compiled import _INSERTS, Compiled, NotCompilable, insert, update, update_fields
 from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
 
@@ -228,6 +228,46 @@ def test_several_rows_in_one_statement_and_conflicts_left_out(people: People) ->
     assert again[1].pk is None
     stored = dict(Notification.objects.values_list("pk", "recipient_id"))
     assert stored == {n.pk: n.recipient_id for n in (*first, again[0], again[2])}
+
+
+@pytest.mark.django_db
+def test_any_number_of_rows_is_one_sql_and_reads_back_as_the_orm_wrote_it(
+    people: People,
+) -> None:
+    """On PostgreSQL several rows go as arrays (one SQL whatever their number); on SQLite
+    as a VALUES list of their number. Either way: JSON, moments, nulls and keys as the ORM
+    writes them."""
+    application = water_connection(people)
+
+    def fields(n: int) -> dict[str, object]:
+        return {
+            "application": application,
+            "organization_id": application.organization_id,
+            "kind": Event.Kind.COMMENT,
+            "actor": (people.ayesha, None, people.kamran)[n % 3],  # a system event: no actor
+            "actor_role": "citizen",
+            "text": f"Note {n}",
+            "data": ({"nested": [n, "دو"]}, {}, {"to_role": None})[n % 3],
+        }
+
+    columns = [f.attname for f in Event._meta.concrete_fields if f.attname not in ("id",)]
+    for count in (2, 3, 2):
+        batch = [fields(n) for n in range(count)]
+        theirs = [Event.objects.create(**f) for f in batch]
+        with CaptureQueriesContext(connection) as queries:
+            ours = insert([Event(**f) for f in batch])
+        assert len(queries) == 1
+        assert [e.pk for e in ours] == sorted(e.pk for e in ours)  # in the order given
+        for mine, orm in zip(ours, theirs, strict=True):
+            read = [Event.objects.values(*columns).get(pk=e.pk) for e in (mine, orm)]
+            assert read[0].pop("created_at") >= read[1].pop("created_at")
+            assert read[0] == read[1]
+    # The SQL kept by (database, model, rows, conflicts, returning): rows 0 is "any number".
+    kept = {rows: sql for (_, model, rows, *_), sql in _INSERTS.items() if model is Event}
+    if connection.vendor == "postgresql":
+        assert 2 not in kept and 3 not in kept and "FROM unnest(" in kept[0]
+    else:
+        assert 0 not in kept and "VALUES" in kept[2] and "VALUES" in kept[3]
 
 
 @pytest.mark.django_db

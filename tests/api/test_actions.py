@@ -147,7 +147,7 @@ def test_an_action_and_its_assignment_claim_the_application_once(people: People)
     # The assignee's postings come with the assignee, as the caller's with the token.
     assert not [s for s in statements if "FROM accounts_posting p" in s]
     events = [s for s in statements if s.startswith('INSERT INTO "cases_event"')]
-    assert len(events) == 1 and events[0].count("'step.") == 2, events  # action, assignment
+    assert len(events) == 1 and events[0].count("step.") == 2, events  # action, assignment
 
 
 def test_a_withdrawal_with_an_assignee_is_refused_whole(people: People) -> None:
