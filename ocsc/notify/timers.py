@@ -6,7 +6,8 @@ notification's status) and unique constraints (one notification per recipient, c
 subject), never by the timer remembering what it did. Each works in bounded batches.
 
 - `sweep_events`: dispatch Events still undispatched a few seconds after they were written
-  (their process died before its reaction ran, or the queue lost the task);
+  (their process died before its reaction ran, or the queue lost the task), going on past
+  those whose dispatch fails;
 - `resume_deliveries`: give back to the worker notifications whose task was lost, and those
   whose sender died mid-attempt (after a lease);
 - `remind_officials` / `remind_citizens`: before a step falls due, and before a citizen's
@@ -39,6 +40,7 @@ from ocsc.workflow import CITIZEN, RoleChart
 log = logging.getLogger(__name__)
 
 BATCH = 200
+SWEEP_BATCHES = 5  # how far one sweep goes past Events whose dispatch keeps failing
 PRUNE_BATCH = 5000
 
 
@@ -47,17 +49,32 @@ def _seconds(name: str) -> timedelta:
 
 
 def sweep_events(now: datetime) -> int:
-    """Dispatch the Events left undispatched for NOTIFY_SWEEP_AFTER_SECONDS."""
+    """Dispatch the Events left undispatched for NOTIFY_SWEEP_AFTER_SECONDS, oldest first, a
+    batch at a time. An Event whose dispatch fails stays undispatched, for the next sweep;
+    this one goes on past it to the next batch (up to SWEEP_BATCHES), so that Events that
+    keep failing at the head of the line do not hold back the ones behind them."""
     waiting = Event.objects.filter(
         dispatched_at__isnull=True, created_at__lte=now - _seconds("NOTIFY_SWEEP_AFTER_SECONDS")
     ).order_by("created_at", "pk")
     done = 0
-    for event_id in waiting.values_list("pk", flat=True)[:BATCH]:
-        try:
-            actions.dispatch_event(event_id)
-            done += 1
-        except Exception:
-            log.exception("dispatching event %s failed; the next sweep tries again", event_id)
+    after: tuple[datetime, int] | None = None  # the last Event tried
+    for _ in range(SWEEP_BATCHES):
+        batch = waiting
+        if after is not None:
+            moment, pk = after
+            batch = batch.filter(Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk))
+        rows = list(batch.values_list("pk", "created_at")[:BATCH])
+        failed = 0
+        for event_id, created_at in rows:
+            after = (created_at, event_id)
+            try:
+                actions.dispatch_event(event_id)
+                done += 1
+            except Exception:
+                failed += 1
+                log.exception("dispatching event %s failed; the next sweep tries again", event_id)
+        if not failed or len(rows) < BATCH:
+            break
     return done
 
 

@@ -506,3 +506,51 @@ def test_the_rows_of_tasks_finished_long_ago_are_pruned(settings: Settings) -> N
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not DBTaskResult.objects.filter(pk__in=[old_done.pk, old_failed.pk]).exists()
     assert prune_task_results(now) == 0
+
+
+def test_events_that_keep_failing_do_not_hold_back_those_behind_them(
+    people: People,
+    committed: Run,
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A whole batch of Events whose dispatch fails (a broken template, say) is tried again
+    at every sweep; the sweep goes on past them to the Events behind, which are told."""
+    from ocsc.notify import actions as notify_actions
+
+    monkeypatch.setattr(cases_actions, "announce_on_commit", lambda event_id: None)  # died
+    monkeypatch.setattr(timers, "BATCH", 2)
+    applications = [committed(water_connection, people) for _ in range(5)]
+    events = [Event.objects.get(application=a).pk for a in applications]
+    poisoned = set(events[:4])  # two whole batches at the head of the line
+    dispatch = notify_actions.dispatch_event
+    tried: list[int] = []
+
+    def failing(event_id: int, **kwargs: object) -> int:
+        tried.append(event_id)
+        if event_id in poisoned:
+            raise RuntimeError("a broken template")
+        return dispatch(event_id)
+
+    monkeypatch.setattr(notify_actions, "dispatch_event", failing)
+
+    timers_at(at(7, 9, 0) + timedelta(seconds=11), committed, clock)
+
+    assert tried == events  # each once, in the order they were written
+    undispatched = set(
+        Event.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True)
+    )
+    assert undispatched == poisoned
+    assert told() == {
+        ("Ayesha", "in_app", "submitted"),
+        ("Ayesha", "sms", "submitted"),
+        ("Kamran", "in_app", "work"),
+    }  # the last application's, behind the failing ones
+    assert Notification.objects.get(channel="sms").application_id == applications[-1].pk
+
+    poisoned.clear()  # mended: the next sweeps tell the rest, a batch each
+    timers_at(at(7, 9, 1), committed, clock)
+    assert Event.objects.filter(dispatched_at__isnull=True).count() == 2
+    timers_at(at(7, 9, 2), committed, clock)
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert Notification.objects.filter(reason="submitted", channel="sms").count() == 5
