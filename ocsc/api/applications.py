@@ -73,10 +73,12 @@ class Pages(LimitOffsetPagination):
     ) -> Any:
         if isinstance(queryset, OwnApplications):  # the same page, on compiled SQL
             limit = min(pagination.limit, self.max_limit)
-            return {
-                self.items_attribute: queryset.page(pagination.offset, limit),
-                "count": queryset.count(),
-            }
+            items = queryset.page(pagination.offset, limit)
+            # A page that is not full, and not past the end, tells how many there are: most
+            # people's whole list is one such page, and its count a statement for nothing.
+            short = len(items) < limit and (bool(items) or pagination.offset == 0)
+            count = pagination.offset + len(items) if short else queryset.count()
+            return {self.items_attribute: items, "count": count}
         return super().paginate_queryset(queryset, pagination, request, **params)
 
 
