@@ -105,15 +105,8 @@ class Compiled[T]:
             return self._orm(variant, values)
         shape = self._shape(variant, lengths)
         connection = connections[self.using]
-        params = []
-        for name, position, constant in shape.slots:
-            if name is None:
-                params.append(constant)
-                continue
-            value = values[name] if position is None else values[name][position]
-            params.append(constant(value) if constant else value)
         with connection.cursor() as cursor:
-            cursor.execute(shape.sql, params)
+            cursor.execute(shape.sql, _params(shape, values))
             rows: Sequence[Any] = cursor.fetchall()
         if shape.converters:
             rows = [_convert(row, shape, connection) for row in rows]
@@ -146,15 +139,10 @@ class Compiled[T]:
             raise NotCompilable("first_around takes no list parameters")
         shape = self._shape()
         connection = connections[self.using]
-        sql = _AROUND.get((shape.sql, outer))
-        if sql is None:
-            sql = _AROUND.setdefault((shape.sql, outer), outer.replace("{inner}", shape.sql))
-        params = [
-            constant if name is None else (constant(values[name]) if constant else values[name])
-            for name, _, constant in shape.slots
-        ]
+        key = (shape.sql, outer)
+        sql = _AROUND.get(key) or _AROUND.setdefault(key, outer.replace("{inner}", shape.sql))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *outer_params])
+            cursor.execute(sql, [*_params(shape, values), *outer_params])
             rows: Sequence[Any] = cursor.fetchall()
         if not rows:
             return None, []
@@ -291,6 +279,18 @@ def _stand_in(name: str, kind: Any, index: int) -> Any:
     raise NotCompilable(
         f"parameter {name}: annotate it as int, str, datetime, date, list[int] or list[str]"
     )
+
+
+def _params(shape: _Shape, values: Mapping[str, Any]) -> list[Any]:
+    """The SQL's parameters for these values: each slot's constant, or its value (adapted)."""
+    params = []
+    for name, position, constant in shape.slots:
+        if name is None:
+            params.append(constant)
+            continue
+        value = values[name] if position is None else values[name][position]
+        params.append(constant(value) if constant else value)
+    return params
 
 
 def _convert(row: Sequence[Any], shape: _Shape, connection: Any) -> list[Any]:

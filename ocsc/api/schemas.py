@@ -24,9 +24,9 @@ Label = dict[str, str]
 class Built(BaseModel):
     """An answer the code builds itself, field by field, from values it already holds: a
     plain pydantic model. A ninja `Schema` wraps even keyword arguments in its `DjangoGetter`
-    and looks each field up in Python (an application's answer took 129 µs to build that
-    way, 23 µs this way). Reading from objects (`from_attributes`) still works, as in
-    `Schema`; the OpenAPI schema is the same."""
+    and looks each field up in Python (a `CodeName` took 3.5 µs to build that way, 1.0 µs
+    this way). Reading from objects (`from_attributes`) still works, as in `Schema`; the
+    OpenAPI schema is the same."""
 
     model_config = ConfigDict(from_attributes=True)
 
