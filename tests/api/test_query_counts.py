@@ -8,6 +8,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ocsc.cases.actions import submit_application
 from ocsc.catalog.models import Jurisdiction, Service
@@ -101,9 +103,6 @@ def test_a_citizens_list_reads_only_what_its_items_show(
 def test_a_persons_own_list_counts_only_when_its_page_cannot_tell(
     people: People, offset: int, limit: int, shown: int, counted: bool
 ) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     complaints(people, 7)
     api = Api(people.ayesha)
     api.get("/applications")  # the token's first use is noted once

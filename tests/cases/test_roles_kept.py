@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ocsc.cases.access import access_application, roles_here
+from ocsc.cases.access import RoleInfo, access_application, roles_here
 from ocsc.cases.models import Application
 from ocsc.catalog.models import Organization, OrganizationKind, Role
 from tests.personas import People, water_connection
@@ -13,7 +13,7 @@ from tests.personas import People, water_connection
 pytestmark = pytest.mark.django_db
 
 
-def _roles_read(application: Application) -> tuple[dict[str, object], int]:
+def _roles_read(application: Application) -> tuple[dict[str, RoleInfo], int]:
     """The roles for the application, and how many statements reading them took."""
     with CaptureQueriesContext(connection) as queries:
         found = roles_here(application)
@@ -43,7 +43,7 @@ def test_a_renamed_role_shows_at_the_next_call(people: People) -> None:
     roles, statements = _roles_read(_fresh(people, application.tracking_no))
 
     assert statements == 1
-    assert roles["clerk"].name == {"en": "Dealing assistant"}  # type: ignore[attr-defined]
+    assert roles["clerk"].name == {"en": "Dealing assistant"}
 
 
 def test_adding_moving_and_deleting_a_role_each_draw_a_new_key(people: People) -> None:
