@@ -312,6 +312,9 @@ _merge_max = os.environ.get("TASK_MERGE_MAX", "32")
 if not (_merge_max.isdigit() and int(_merge_max) > 0):
     raise ImproperlyConfigured(f"TASK_MERGE_MAX={_merge_max!r}: expected a whole number above 0.")
 TASK_MERGE_MAX = int(_merge_max)
+# On PostgreSQL, a worker hears of each Event by NOTIFY and dispatches it, and actions queue
+# no dispatch task (ocsc/notify/listen.py); off: a task per transaction, as on SQLite.
+NOTIFY_DISPATCH_LISTEN = env_bool("NOTIFY_DISPATCH_LISTEN", True)
 NOTIFY_SWEEP_AFTER_SECONDS = float(os.environ.get("NOTIFY_SWEEP_AFTER_SECONDS", "10"))
 NOTIFY_LOST_AFTER_SECONDS = float(os.environ.get("NOTIFY_LOST_AFTER_SECONDS", "300"))
 NOTIFY_SEND_LEASE_SECONDS = float(os.environ.get("NOTIFY_SEND_LEASE_SECONDS", "120"))

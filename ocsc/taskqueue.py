@@ -16,7 +16,11 @@ third of a worker's CPU (bench/README.md). The same table is worked here with fi
   does). When the worker takes a call of such a task, it takes the calls of it waiting behind
   (up to TASK_MERGE_MAX in all, one UPDATE), runs them together and records their outcomes
   in one UPDATE. No call is held back to be merged: at rest each runs alone as soon as a
-  worker takes it; under load, those that queued up meanwhile run together.
+  worker takes it; under load, those that queued up meanwhile run together;
+- a worker may also do work it is told of otherwise than by a row (`Listener`: on PostgreSQL,
+  notify's dispatch of the Events it hears of by NOTIFY, ocsc/notify/listen.py): between
+  tasks it does what its listeners heard, and when the queue is empty it waits on them
+  rather than sleeping, so that what they hear is done at once.
 
 The rows, their statuses and their order (priority, then run_after, then enqueued_at) are
 django-tasks-db's, so its admin, `prune_db_task_results` and its own `db_worker` still work on
@@ -26,11 +30,11 @@ the same queue.
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from traceback import format_exception
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -154,9 +158,26 @@ def _task(path: str) -> Task[Any, Any]:
     return found
 
 
+class Listener(Protocol):
+    """Work a worker is told of otherwise than by the queue's rows."""
+
+    def work(self) -> int:
+        """Do what was heard since the last call; how much was done."""
+
+    def wait(self, timeout: float) -> None:
+        """Sleep up to `timeout` seconds, less when something is heard."""
+
+    def close(self) -> None: ...
+
+
 class Worker(BaseWorker):
     """django-tasks-db's worker (its options, signals and shutdown), taking tasks with
-    `claim_sql` and recording their outcomes with `ocsc.compiled.update`."""
+    `claim_sql` and recording their outcomes with `ocsc.compiled.update`; between tasks, and
+    when the queue is empty, it works and waits on its `listeners`."""
+
+    def __init__(self, *, listeners: Sequence[Listener] = (), **options: Any) -> None:
+        super().__init__(**options)
+        self.listeners = list(listeners)
 
     def claim(self) -> Claimed | None:
         """The next ready task, marked running by this worker; None when there is none."""
@@ -197,8 +218,16 @@ class Worker(BaseWorker):
         log.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
         if self.startup_delay and self.interval:
             time.sleep(self.interval)  # workers started together do not all look at once
+        try:
+            self._run()
+        finally:
+            for listener in self.listeners:
+                listener.close()
+
+    def _run(self) -> None:
         while self.running:
             _fresh_connections()
+            self.listen()
             try:
                 claimed = self.claim()
             except OperationalError as exc:
@@ -215,7 +244,26 @@ class Worker(BaseWorker):
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
             if self.running and claimed is None:
-                time.sleep(self.interval)
+                self.pause()
+
+    def listen(self) -> None:
+        """Do what the listeners heard (as a task: a signal to stop lets it finish). One that
+        fails is logged: it has left its work where the timers' sweep finds it."""
+        for listener in self.listeners:
+            self.running_task = True
+            try:
+                listener.work()
+            except Exception:
+                log.exception("%s failed; its work waits for the sweep", type(listener).__name__)
+            finally:
+                self.running_task = False
+
+    def pause(self) -> None:
+        """The queue is empty: wait the interval, or less when a listener hears something."""
+        if self.listeners:
+            self.listeners[0].wait(self.interval)
+        else:
+            time.sleep(self.interval)
 
     def run_with_waiting(self, claimed: Claimed) -> None:
         """Run a claimed task, together with the calls of it waiting in the queue when its

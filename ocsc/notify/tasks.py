@@ -3,7 +3,10 @@
 import logging
 from typing import Any
 
-from django.tasks import task
+from django.conf import settings
+from django.db import connections
+from django.tasks import task, task_backends
+from django_tasks_db.backend import DatabaseBackend
 
 from ocsc.taskqueue import merged
 
@@ -37,11 +40,25 @@ def deliver_notification(notification_id: int) -> str | None:
     return deliver(notification_id)
 
 
+def dispatch_listened() -> bool:
+    """Whether the Events of a commit are left to the worker that listens for their NOTIFY
+    (ocsc/notify/listen.py), with no `dispatch` task: on PostgreSQL, where `ocsc.live`
+    NOTIFYs every Event, with the database task backend, unless NOTIFY_DISPATCH_LISTEN is
+    off."""
+    return bool(
+        settings.NOTIFY_DISPATCH_LISTEN
+        and connections["default"].vendor == "postgresql"
+        and isinstance(task_backends[dispatch.backend], DatabaseBackend)
+    )
+
+
 def on_event_committed(sender: Any, *, event_ids: tuple[int, ...], **kwargs: Any) -> None:
     """Queue the dispatch of Events that have just committed (one task for those of one
-    transaction). Whatever goes wrong here, the periodic sweep dispatches them later: the
-    Event row is the outbox."""
+    transaction), unless a worker hears of them (`dispatch_listened`). Whatever goes wrong
+    here, the periodic sweep dispatches them later: the Event row is the outbox."""
     try:
+        if dispatch_listened():
+            return
         dispatch.enqueue(*event_ids)
     except Exception:
         log.exception("could not queue the dispatch of events %s; the sweep will", event_ids)
