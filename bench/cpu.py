@@ -2,8 +2,8 @@
 
 The lifecycle of `bench.load` (two uploads, create, assign, resolve, list, open), call after
 call through Django's own request handler (the test client: no HTTP server, no network), and
-then the dispatch of the Events each lifecycle made, as a worker runs its three dispatch
-tasks merged (notifications made and sent, claims and attempts written). It reports the
+then the dispatch of the Events each lifecycle made, together, as the worker that hears of
+them dispatches them (notifications made and sent, claims and attempts written). It reports the
 process's CPU time per call kind and lifecycle: the app's and the worker's own cost, without
 the app server, the task queue or PostgreSQL, and with no other process competing.
 Repeatable on a busy machine (it counts CPU time, not wall time) and fast: a hundred
@@ -136,7 +136,7 @@ class Lifecycles:
         if answer(meter.time("open", citizen.get, path), 200)["state"] != "resolved":
             raise RuntimeError(f"{number} is not resolved")
         events = Event.objects.filter(application__tracking_no=number, dispatched_at=None)
-        # its three dispatch tasks, merged as a worker merges the calls waiting in the queue
+        # its Events together, as the listening worker (or one merging the queue's calls) does
         event_ids = list(events.order_by("pk").values_list("pk", flat=True))
         meter.time("worker", dispatch_events, event_ids, send_now=True)
         return number

@@ -174,7 +174,7 @@ def submit(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOu
 
 
 def _detail(user: User, tracking_no: str) -> ApplicationOut:
-    return application_out(access_application(user, tracking_no), user)
+    return application_out(access_application(user, tracking_no, with_attachments=True), user)
 
 
 @router.get("/applications", response={200: list[ApplicationItemOut], **LIST})
@@ -246,7 +246,7 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
     step's own action names. With `assignee`, the next step is assigned in the same
     transaction (only a supervisor of its role may)."""
     user = caller(request)
-    application = access_application(user, tracking_no, write=True)
+    application = access_application(user, tracking_no, write=True, with_attachments=True)
     if payload.state is not None and payload.state != application.state:
         raise actions.ApplicationChanged(application)
     assignee = _assignee(payload.assignee, "assignee") if payload.assignee else None
@@ -281,7 +281,7 @@ def act(request: HttpRequest, tracking_no: str, payload: ActionIn) -> Applicatio
 def assign(request: HttpRequest, tracking_no: str, payload: AssignIn) -> ApplicationOut:
     """Assign the current step to an official holding its role (supervisors and heads)."""
     user = caller(request)
-    application = access_application(user, tracking_no, write=True)
+    application = access_application(user, tracking_no, write=True, with_attachments=True)
     actions.assign(application, actor=user, assignee=_assignee(payload.user, "user"))
     return application_out(application, user)
 

@@ -66,7 +66,9 @@ def application_out(application: Application, user: User) -> ApplicationOut:
     process = process_of(application.process)
     roles = roles_of(user, application)
     organization = application.organization
-    attachments = _ATTACHMENTS.all(application_id=application.pk)
+    attachments = application.attachments_known
+    if attachments is None:
+        attachments = _ATTACHMENTS.all(application_id=application.pk)
 
     step = application.current_step
     step_out = challan = None

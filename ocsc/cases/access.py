@@ -1,16 +1,20 @@
 """Guarded fetches of applications: the same 404 for "missing" and "not yours"."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, cast
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, QuerySet
+from django.db.models.expressions import Col
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from ocsc.accounts import access
 from ocsc.accounts.models import User
-from ocsc.cases.models import Application
+from ocsc.cases.models import Application, Attachment, Event
 from ocsc.catalog.models import Organization, Role
 from ocsc.compiled import Compiled
 from ocsc.workflow import CITIZEN, SYSTEM, RoleChart
@@ -42,10 +46,84 @@ _READ = Compiled(_to_read)
 _WRITE = Compiled(_to_write)
 
 
-def access_application(user: User, tracking_no: str, *, write: bool = False) -> Application:
+# An application's attachments, read with it (`with_attachments`): what its answer shows of
+# each, and the step of the Event that brought it (the documents an action still needs).
+_ATTACHMENT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "uuid",
+    "requirement",
+    "filename",
+    "content_type",
+    "size",
+    "created_at",
+    "event_id",
+)
+
+
+@cache
+def _with_attachments(vendor: str) -> str:
+    """The application's read (`{inner}`), each of its attachments on a row of its own."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    columns = ", ".join(f"a.{quote(name)}" for name in _ATTACHMENT_COLUMNS)
+    return (  # (S608: the models' table names)
+        f"SELECT q.*, {columns}, e.{quote('step_id')} FROM ({{inner}}) q "  # noqa: S608
+        f"LEFT JOIN {quote(Attachment._meta.db_table)} a ON a.{quote('application_id')} = "
+        f"(SELECT x.{quote('id')} FROM {quote(Application._meta.db_table)} x "
+        f"WHERE x.{quote('tracking_no')} = q.{quote('tracking_no')}) "
+        f"LEFT JOIN {quote(Event._meta.db_table)} e ON e.{quote('id')} = a.{quote('event_id')} "
+        f"ORDER BY a.{quote('created_at')}, a.{quote('id')}"
+    )
+
+
+@cache
+def _converters(vendor: str) -> list[tuple[int, list[Callable[..., Any]], Col]]:
+    """What Django's compiler would apply to each attachment column read."""
+    db = connections[DEFAULT_DB_ALIAS]
+    converters = []
+    for position, name in enumerate(_ATTACHMENT_COLUMNS):
+        field = cast("Field[Any, Any]", Attachment._meta.get_field(name))
+        column = field.get_col(Attachment._meta.db_table)
+        functions = [*db.ops.get_db_converters(column), *column.get_db_converters(db)]
+        if functions:
+            converters.append((position, functions, column))
+    return converters
+
+
+def _attachments(application: Application, rows: list[tuple[Any, ...]]) -> list[Attachment]:
+    """The attachments of `_with_attachments`' rows (none: one row of NULLs), as Django
+    reads them, each with its Event (its id and step only)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    converters = _converters(db.vendor)
+    found = []
+    for row in rows:
+        if row[0] is None:
+            continue
+        values = list(row)
+        for position, functions, column in converters:
+            for function in functions:
+                values[position] = function(values[position], column, db)
+        attachment = Attachment(**dict(zip(_ATTACHMENT_COLUMNS, values, strict=False)))
+        attachment.application = application
+        if attachment.event_id is not None:
+            attachment.event = Event(pk=attachment.event_id, step_id=values[-1])
+        found.append(attachment)
+    return found
+
+
+def access_application(
+    user: User, tracking_no: str, *, write: bool = False, with_attachments: bool = False
+) -> Application:
     """The application if the user may see it (and, with `write`, change it), else Http404
-    (or NotAllowed when they see it but may not write: monitors)."""
-    application = (_WRITE if write else _READ).first(tracking_no=tracking_no.strip().upper())
+    (or NotAllowed when they see it but may not write: monitors). With `with_attachments`,
+    its attachments come in the same statement (`Application.attachments_known`)."""
+    read, number = (_WRITE if write else _READ), tracking_no.strip().upper()
+    if with_attachments:
+        outer = _with_attachments(connection.vendor)
+        application, rows = read.first_around(outer, [], tracking_no=number)
+        if application is not None:
+            application.attachments_known = _attachments(application, rows)
+    else:
+        application = read.first(tracking_no=number)
     if application is None or not access.may_see(
         user,
         organization_id=application.organization_id,

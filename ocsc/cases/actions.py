@@ -225,6 +225,7 @@ def submit_application(
         created_at=now,
         data={"channel": channel, "documents": sorted(documents)},
     )
+    application.attachments_known = []  # a new application's are those bound here
     _bind(uploads, application, event)
     # Numbered last: the organization's counter row stays locked from its update to the
     # commit, so that its submissions queue behind one another only for these last two
@@ -315,6 +316,13 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
     )
     if updated != len(uploads):
         raise ApplicationChanged(application)  # the same upload used twice, or at once
+    for code, upload in uploads:  # as written
+        upload.application, upload.event, upload.requirement = application, event, code
+    if application.attachments_known is not None:  # they are the application's too now
+        application.attachments_known = sorted(
+            [*application.attachments_known, *(upload for _, upload in uploads)],
+            key=lambda a: (a.created_at, a.pk),
+        )
 
 
 # Moving along the process -------------------------------------------------------------

@@ -67,6 +67,10 @@ class Application(models.Model):
     paused_at = models.DateTimeField(
         null=True, blank=True, help_text="Since when the citizen holds it (the clock is paused)."
     )
+    # Not a column: all of its attachments (each with its `event`), in the order they were
+    # uploaded, when the code that holds the object has them all (a submission has just
+    # written them), so that its answer does not read them again; None when unknown.
+    attachments_known: "list[Attachment] | None" = None
 
     class Meta:
         ordering = ["-submitted_at"]

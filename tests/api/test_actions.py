@@ -157,3 +157,64 @@ def test_a_withdrawal_with_an_assignee_is_refused_whole(people: People) -> None:
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
     assert Application.objects.get(pk=application.pk).state == "scrutiny"  # not withdrawn
     assert not application.events.filter(kind="application.withdrawn").exists()
+
+
+def test_a_submission_answers_with_its_documents_without_reading_them_again(
+    people: People,
+) -> None:
+    """The answer to a submission lists the documents it was given, as opening it later does,
+    from the rows the submission has just written: no read of the attachments after them."""
+    citizen = Api(people.ayesha)
+    uploads = {
+        code: citizen.upload(b"%PDF-1.4 " + code.encode()) for code in ("cnic_copy", "affidavit")
+    }
+    body = {
+        "service": "water-connection",
+        "organization": "tma-mardan",
+        "jurisdiction": "kp-mardan-mardan-nc-1",
+        "data": {"connection_size": "half_inch"},
+        "documents": {code: made.json()["upload_id"] for code, made in uploads.items()},
+    }
+    citizen.get("/applications")  # the token's first use is noted once; not counted
+    with CaptureQueriesContext(connection) as run:
+        made = citizen.post("/applications", body)
+    assert made.status_code == 201, made.json()
+    statements = [q["sql"] for q in run.captured_queries]
+    linked = next(i for i, s in enumerate(statements) if s.startswith('UPDATE "cases_attachment"'))
+    assert not [s for s in statements[linked:] if 'FROM "cases_attachment"' in s]
+    opened = detail(citizen, made.json()["tracking_no"])
+    assert made.json()["documents"] == opened["documents"]
+    assert [d["requirement"] for d in opened["documents"]] == ["cnic_copy", "affidavit"]
+    assert made.json()["actions"] == opened["actions"]
+
+
+def test_an_application_is_read_with_its_documents_in_one_statement(people: People) -> None:
+    """Opening an application, and acting on it, read its documents with it: the answer lists
+    them as they are (those an action has just added included), in the order they came."""
+    application = water_connection(people)
+    number = application.tracking_no
+    citizen = Api(people.ayesha)
+    citizen.get("/applications")  # the token's first use is noted once; not counted
+    with CaptureQueriesContext(connection) as run:
+        opened = detail(citizen, number)
+    reads = [q["sql"] for q in run.captured_queries if '"cases_attachment"' in q["sql"]]
+    assert len(reads) == 1 and '"cases_application"' in reads[0], reads
+    stored = application.attachments.order_by("created_at", "pk")
+    assert [(d["id"], d["requirement"]) for d in opened["documents"]] == [
+        (str(a.uuid), a.requirement) for a in stored
+    ]
+    returned = Api(people.kamran).post(
+        f"/applications/{number}/actions", {"action": "return", "comment": "Sign it."}
+    )
+    assert returned.status_code == 200 and len(returned.json()["documents"]) == 2
+    back = citizen.post(
+        f"/applications/{number}/actions",
+        {"action": "resubmit", "documents": {"affidavit": upload(people.ayesha)}},
+    )
+    assert back.status_code == 200, back.json()
+    assert [d["requirement"] for d in back.json()["documents"]] == [
+        "cnic_copy",
+        "affidavit",
+        "affidavit",
+    ]
+    assert back.json()["documents"] == detail(citizen, number)["documents"]
