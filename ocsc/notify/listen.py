@@ -5,8 +5,8 @@ Every Event is announced after its commit on the live updates' NOTIFY channel
 to. One worker listens to it too, the one that holds the advisory lock `LEAD_LOCK`, and
 dispatches the Events it hears of: those heard together in one transaction, as the queue's
 merged `dispatch` calls were. The action then writes no task row for the dispatch, and no
-worker claims one or records its outcome: three statements and two commits per action
-(bench/README.md, the tenth round). Elsewhere (SQLite, the immediate backend of the tests,
+worker claims one or records its outcome: three statements per action, each a commit of its
+own (bench/README.md, the tenth round). Elsewhere (SQLite, the immediate backend of the tests,
 NOTIFY_DISPATCH_LISTEN off) each transaction's Events are queued as a `dispatch` task.
 
 Nothing depends on a NOTIFY arriving: the Event row is the outbox (`dispatched_at`). A worker
