@@ -1,5 +1,7 @@
 """Uploads, applications, their timeline, comments, actions, documents, and work queues."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -7,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -29,6 +32,8 @@ from ocsc.api.schemas import (
     EventOut,
     QueueItemOut,
     UploadOut,
+    application_item,
+    queue_item,
 )
 from ocsc.cases import actions
 from ocsc.cases.access import access_application, sees_internal
@@ -59,10 +64,15 @@ WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorO
 
 class Pages(LimitOffsetPagination):
     """`limit` (at most PAGE_MAX) and `offset`, bounded: an offset past the database's
-    integers is a 422, not a server error (found by tests/api/test_fuzz.py)."""
+    integers is a 422, not a server error (found by tests/api/test_fuzz.py). Each row of the
+    page is answered as `present(row, now)` builds it."""
 
     class Input(LimitOffsetPagination.Input):
         offset: int = Field(0, ge=0, le=OFFSET_MAX)
+
+    def __init__(self, *, present: Callable[[Any, datetime], dict[str, Any]], **kwargs: Any):
+        self.present = present
+        super().__init__(**kwargs)
 
     def paginate_queryset(
         self,
@@ -78,8 +88,12 @@ class Pages(LimitOffsetPagination):
             # people's whole list is one such page, and its count a statement for nothing.
             short = len(items) < limit and (bool(items) or pagination.offset == 0)
             count = pagination.offset + len(items) if short else queryset.count()
-            return {self.items_attribute: items, "count": count}
-        return super().paginate_queryset(queryset, pagination, request, **params)
+            page: dict[str, Any] = {self.items_attribute: items, "count": count}
+        else:
+            page = super().paginate_queryset(queryset, pagination, request, **params)
+        now = timezone.now()
+        page[self.items_attribute] = [self.present(row, now) for row in page[self.items_attribute]]
+        return page
 
 
 @router.post("/uploads", response={201: UploadOut, 401: ErrorOut, 422: ErrorOut})
@@ -178,7 +192,7 @@ def _detail(user: User, tracking_no: str) -> ApplicationOut:
 
 
 @router.get("/applications", response={200: list[ApplicationItemOut], **LIST})
-@paginate(Pages, max_limit=PAGE_MAX)
+@paginate(Pages, max_limit=PAGE_MAX, present=application_item)
 def list_applications(
     request: HttpRequest, filters: Query[ApplicationFilterIn]
 ) -> QuerySet[Application]:
@@ -328,7 +342,7 @@ def document(request: HttpRequest, tracking_no: str, document_id: str) -> FileRe
 
 
 @router.get("/queue", response={200: list[QueueItemOut], **LIST})
-@paginate(Pages, max_limit=PAGE_MAX)
+@paginate(Pages, max_limit=PAGE_MAX, present=queue_item)
 def queue(request: HttpRequest) -> QuerySet[Step]:
     """The caller's work: open steps owned by their roles in their areas, assigned to them or
     to nobody; overdue and soonest due first."""
