@@ -353,8 +353,8 @@ class DocumentsIn(Schema):
 
 
 # Lists: each row built into a dict by its `*_item` function ------------------------------
-# (as `Built` answers are: ninja's `Schema` read a page's rows attribute by attribute through
-# its `DjangoGetter` and the resolvers, a fifth of a citizen's list call)
+# (as `Built` answers are, rather than a ninja `Schema` reading each row attribute by
+# attribute through its `DjangoGetter` and resolvers: a few percent of a list call)
 
 
 def _service_ref(application: Application) -> dict[str, Any]:
