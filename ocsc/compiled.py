@@ -14,11 +14,11 @@ way Django's own iterables do: the same converters, the same related objects.
     event = EVENT.first(event_id=5)
 
 Only what can be substituted safely is allowed, and anything else is refused when the read
-is first compiled (a test catches it): parameters, annotated `int`, `str`, `datetime` or
-`date`, are compared as they are, and `list[int]` or `list[str]` ones go to `__in` (the read
-is compiled once per length of each list; an empty list is left to the ORM, which decides
-what it means). The queryset yields models, `values_list()` tuples or flat values, with no
-annotations, extra selects or objects known from a related manager.
+is first compiled (a test catches it): parameters, annotated `int`, `str`, `datetime`, `date`
+or `UUID`, are compared as they are, and `list[int]`, `list[str]` or `list[UUID]` ones go to
+`__in` (the read is compiled once per length of each list; an empty list is left to the ORM,
+which decides what it means). The queryset yields models, `values_list()` tuples or flat
+values, with no annotations, extra selects or objects known from a related manager.
 
 `insert()` writes new rows the same way, one INSERT per model and row count, and `update()`
 changes rows by their fields' values, one UPDATE per model and field names.
@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from inspect import signature
 from typing import Any, get_args, get_origin
+from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -200,7 +201,12 @@ class Compiled[T]:
         ops = connections[self.using].ops
         # What each stand-in became in the SQL's parameters: itself, or a moment or a day as
         # the database adapts it (text on SQLite).
-        adapters = {datetime: ops.adapt_datetimefield_value, date: ops.adapt_datefield_value}
+        adapters: dict[type, Callable[[Any], Any]] = {
+            datetime: ops.adapt_datetimefield_value,
+            date: ops.adapt_datefield_value,
+        }
+        if not connections[self.using].features.has_native_uuid_field:
+            adapters[UUID] = _uuid_hex  # as UUIDField writes it (SQLite: 32 hex digits)
         adapted = {
             slot: (adapter(v), adapter) if (adapter := adapters.get(type(v))) else (v, None)
             for slot, v in each.items()
@@ -221,8 +227,8 @@ class Compiled[T]:
         if missing:
             raise NotCompilable(
                 f"parameter(s) {', '.join(sorted(missing))} did not reach the SQL as given "
-                "(only whole numbers, text, moments and days compared as they are, or lists "
-                "of whole numbers or text, can be substituted)"
+                "(only whole numbers, text, moments, days and UUIDs compared as they are, or "
+                "lists of whole numbers, text or UUIDs, can be substituted)"
             )
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
@@ -276,9 +282,16 @@ def _stand_in(name: str, kind: Any, index: int) -> Any:
         return _MOMENT + timedelta(microseconds=index)
     if kind in (date, "date"):
         return _DAY + timedelta(days=index)
+    if kind in (UUID, "UUID"):
+        return UUID(int=_INT_BASE + index)
     raise NotCompilable(
-        f"parameter {name}: annotate it as int, str, datetime, date, list[int] or list[str]"
+        f"parameter {name}: annotate it as int, str, datetime, date, UUID, or a list of int, "
+        "str or UUID"
     )
+
+
+def _uuid_hex(value: UUID) -> str:
+    return value.hex
 
 
 def _params(shape: _Shape, values: Mapping[str, Any]) -> list[Any]:
@@ -396,12 +409,13 @@ def insert[M: Model](
 
 # Updating ---------------------------------------------------------------------------------
 
-_UPDATES: dict[tuple[str, type[Model], tuple[str, ...], tuple[tuple[str, bool], ...]], str] = {}
+_UPDATES: dict[tuple[str, type[Model], tuple[str, ...], tuple[tuple[str, int], ...]], str] = {}
 
 
 def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> int:
-    """`UPDATE` the rows of `model` whose fields equal `where` (None: IS NULL) with `values`,
-    in SQL built once per model, field names and database; returns how many rows changed.
+    """`UPDATE` the rows of `model` whose fields equal `where` (None: IS NULL; a list: IN,
+    which must not be empty) with `values`, in SQL built once per model, field names, list
+    lengths and database; returns how many rows changed.
 
     `QuerySet.filter(…).update(…)` builds and compiles the query each time: a third of a
     millisecond for the one-row updates every action makes. Values are plain values or model
@@ -418,22 +432,32 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
             raise TypeError(f"compiled.update takes values, not expressions ({value!r})")
         return value.pk if isinstance(value, Model) else value
 
-    nulls = tuple((name, value is None) for name, value in where.items())
-    shape = (connection.vendor, model, tuple(values), nulls)
+    # Per condition: -1 for IS NULL, 0 for =, or the length of an IN's list.
+    kinds = tuple(
+        (name, -1 if value is None else len(value) if isinstance(value, list) else 0)
+        for name, value in where.items()
+    )
+    if any(kind == 0 and isinstance(where[name], list) for name, kind in kinds):
+        raise ValueError(f"compiled.update: an empty list for {model.__name__} rows")
+    shape = (connection.vendor, model, tuple(values), kinds)
     sql = _UPDATES.get(shape)
     if sql is None:
         quote = connection.ops.quote_name
+
+        def condition(name: str, kind: int) -> str:
+            column = quote(field(name).column)
+            if kind < 0:
+                return f"{column} IS NULL"
+            return f"{column} IN ({', '.join(['%s'] * kind)})" if kind else f"{column} = %s"
+
         assignments = ", ".join(f"{quote(field(name).column)} = %s" for name in values)
-        conditions = " AND ".join(
-            f"{quote(field(name).column)} IS NULL" if null else f"{quote(field(name).column)} = %s"
-            for name, null in nulls
-        )
+        conditions = " AND ".join(condition(name, kind) for name, kind in kinds)
         sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608 - the model's names
         _UPDATES[shape] = sql
     params = [field(n).get_db_prep_save(plain(v), connection) for n, v in values.items()]
-    params += [
-        field(n).get_db_prep_value(plain(v), connection) for n, v in where.items() if v is not None
-    ]
+    for name, value in where.items():
+        for each in value if isinstance(value, list) else [] if value is None else [value]:
+            params.append(field(name).get_db_prep_value(plain(each), connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)

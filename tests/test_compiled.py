@@ -15,6 +15,7 @@ from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
 from ocsc.compiled import _INSERTS, Compiled, NotCompilable, insert, update, update_fields
+from ocsc.ids import uuid7
 from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
 
@@ -134,8 +135,8 @@ def test_select_for_update_compiles_anywhere_and_locks_where_it_runs(people: Peo
         assert "FOR UPDATE" in read._shape().sql
 
 
-def _by_uuid(key: UUID) -> QuerySet[Attachment]:
-    return Attachment.objects.filter(uuid=key)
+def _by_size(size: float) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(size=size)
 
 
 def _counted(kind_id: int) -> QuerySet[Role]:
@@ -154,7 +155,7 @@ def _lower(code: str) -> QuerySet[Role]:
 @pytest.mark.parametrize(
     ("build", "says"),
     [
-        (_by_uuid, "annotate it as int, str, datetime, date, list"),
+        (_by_size, "annotate it as int, str, datetime, date, UUID, or a list"),
         (_counted, "annotations"),
         (_unannotated, "annotate it"),
         (_lower, "did not reach the SQL as given"),
@@ -320,6 +321,23 @@ def test_an_update_writes_what_the_orm_s_update_writes(people: People) -> None:
 
 
 @pytest.mark.django_db
+def test_an_update_takes_a_list_as_in_and_refuses_an_empty_one(people: People) -> None:
+    applications = [water_connection(people) for _ in range(3)]
+    events = [Event.objects.filter(application=a).order_by("pk")[0] for a in applications]
+    moment = timezone.now() - timedelta(minutes=7)
+    Event.objects.filter(pk=events[2].pk).update(dispatched_at=moment - timedelta(hours=1))
+    ids = [event.pk for event in events]
+    where = {"pk": ids, "dispatched_at": None}  # the third is dispatched already: left alone
+    assert update(Event, where, dispatched_at=moment) == 2
+    assert update(Event, where, dispatched_at=moment) == 0
+    marks = dict(Event.objects.filter(pk__in=ids).values_list("pk", "dispatched_at"))
+    assert marks == {ids[0]: moment, ids[1]: moment, ids[2]: moment - timedelta(hours=1)}
+    assert update(Event, {"pk": ids[:1]}, dispatched_at=None) == 1  # another length
+    with pytest.raises(ValueError, match="an empty list"):
+        update(Event, {"pk": []}, dispatched_at=moment)
+
+
+@pytest.mark.django_db
 def test_an_update_refuses_an_expression(people: People) -> None:
     application = water_connection(people)
     with pytest.raises(TypeError, match="not expressions"):
@@ -358,6 +376,40 @@ def test_lists_and_days_are_substituted_and_an_empty_list_is_left_to_the_orm(
     assert POSTED.count(user_ids=everyone, roles=["sub_engineer", "tmo"], day=today) == len(
         _posted(everyone, ["sub_engineer", "tmo"], today)
     )
+
+
+def _uploads(keys: list[UUID], owner: int) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(uuid__in=keys, uploaded_by=owner).order_by("pk")
+
+
+def _upload(key: UUID) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(uuid=key)[:1]
+
+
+UPLOADS = Compiled(_uploads)
+UPLOAD = Compiled(_upload)
+
+
+@pytest.mark.django_db
+def test_uuids_and_lists_of_them_are_substituted(people: People) -> None:
+    application = water_connection(people)
+    mine = list(Attachment.objects.filter(application=application).order_by("pk"))
+    assert len(mine) >= 2
+    owner = mine[0].uploaded_by_id
+    stranger = uuid7()
+    for keys in ([a.uuid for a in mine], [mine[1].uuid, stranger], [stranger], []):
+        expected = list(_uploads(keys, owner))
+        with CaptureQueriesContext(connection) as queries:
+            found = UPLOADS.all(keys=keys, owner=owner)
+        assert [(a.pk, a.uuid, a.file.name) for a in found] == [
+            (a.pk, a.uuid, a.file.name) for a in expected
+        ]
+        assert len(queries) == (1 if keys else 0)
+    assert [a.pk for a in UPLOADS.all(keys=[mine[0].uuid], owner=people.sana.pk + 10**6)] == []
+    upload = UPLOAD.first(key=mine[1].uuid)
+    assert upload is not None
+    assert (upload.pk, upload.uuid) == (mine[1].pk, mine[1].uuid)
+    assert UPLOAD.first(key=stranger) is None
 
 
 # first_around() ----------------------------------------------------------------------------

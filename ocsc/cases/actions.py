@@ -4,6 +4,7 @@ after commit (`signals.event_committed`): the timeline is the one record of what
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,6 +267,13 @@ def _take_number(organization_id: int, year: int) -> int | None:
     return int(row[0]) if row else None
 
 
+def _unused_uploads(keys: list[UUID], actor: int) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(uuid__in=keys, uploaded_by=actor, application__isnull=True)
+
+
+_UNUSED_UPLOADS = Compiled(_unused_uploads)
+
+
 def _uploads(
     actor: User, documents: Mapping[str, str | UUID], *, allowed: set[str], errors: dict[str, str]
 ) -> list[tuple[str, Attachment]]:
@@ -285,12 +293,7 @@ def _uploads(
             wanted[code] = raw if isinstance(raw, UUID) else UUID(str(raw))
         except ValueError:
             errors[f"documents.{code}"] = _("'%(value)s' is not an upload id") % {"value": raw}
-    uploads = {
-        a.uuid: a
-        for a in Attachment.objects.filter(
-            uuid__in=wanted.values(), uploaded_by=actor, application__isnull=True
-        )
-    }
+    uploads = {a.uuid: a for a in _UNUSED_UPLOADS.all(keys=list(wanted.values()), actor=actor.pk)}
     for code, upload_id in wanted.items():
         upload = uploads.get(upload_id)
         if upload is None or upload.created_at < since:
@@ -304,16 +307,13 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
     """Give the uploads to the application (one UPDATE), each under its requirement."""
     if not uploads:
         return
-    updated = Attachment.objects.filter(
-        pk__in=[upload.pk for _, upload in uploads], application__isnull=True
-    ).update(
-        application=application,
-        event=event,
-        requirement=Case(
-            *(When(pk=upload.pk, then=Value(code)) for code, upload in uploads),
-            default=F("requirement"),
-        ),
-    )
+    params: list[Any] = [application.pk, event.pk]
+    for code, upload in uploads:
+        params += [upload.pk, code]
+    params += [upload.pk for _, upload in uploads]
+    with connection.cursor() as cursor:
+        cursor.execute(_binding(connection.vendor, len(uploads)), params)
+        updated = cursor.rowcount
     if updated != len(uploads):
         raise ApplicationChanged(application)  # the same upload used twice, or at once
     for code, upload in uploads:  # as written
@@ -323,6 +323,21 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
             [*application.attachments_known, *(upload for _, upload in uploads)],
             key=lambda a: (a.created_at, a.pk),
         )
+
+
+@cache
+def _binding(vendor: str, count: int) -> str:
+    """`_bind`'s UPDATE for `count` uploads, built once per database and count (the ORM's
+    `update()` with a `Case` built and compiled it at every submission)."""
+    quote = connection.ops.quote_name
+    pk, requirement = quote("id"), quote("requirement")
+    cases = " ".join(f"WHEN {pk} = %s THEN %s" for _ in range(count))
+    listed = ", ".join(["%s"] * count)
+    return (
+        f"UPDATE {quote(Attachment._meta.db_table)} SET {quote('application_id')} = %s, "  # noqa: S608 - the model's names
+        f"{quote('event_id')} = %s, {requirement} = CASE {cases} ELSE {requirement} END "
+        f"WHERE {pk} IN ({listed}) AND {quote('application_id')} IS NULL"
+    )
 
 
 # Moving along the process -------------------------------------------------------------

@@ -103,12 +103,9 @@ def dispatch_events(event_ids: Sequence[int], *, send_now: bool = False) -> dict
     if not events:
         return {}
     mine = [event.pk for event in events]
-    # Locked by this transaction and still undispatched: the update takes them all. One
-    # Event alone (a call at rest) is marked with SQL built once, as before merging.
-    if len(mine) == 1:
-        update(Event, {"pk": mine[0], "dispatched_at": None}, dispatched_at=now)
-    else:
-        Event.objects.filter(pk__in=mine, dispatched_at__isnull=True).update(dispatched_at=now)
+    # Locked by this transaction and still undispatched: the update takes them all (its SQL
+    # built once per number of Events, as the read's).
+    update(Event, {"pk": mine, "dispatched_at": None}, dispatched_at=now)
     # Events of one organization share its object, and so one read of its roles (the chart).
     organizations: dict[int, Organization] = {}
     messages: list[rules.Message] = []
@@ -151,10 +148,13 @@ def notify_rows(
     chosen = chosen_channels(recipients)
     pushable = push_subscribers(recipients) if push_enabled() else set()
     rows: list[Notification] = []
+    # Reversed once per call, not per message: a batch's messages share their pages.
+    paths: dict[str, str] = {}
+    profile = settings.SITE_URL + reverse("portal:profile")
     for message in messages:
         recipient = message.recipient
-        link = _link(message)
-        values = _values(message, link)
+        link = _link(message, paths)
+        values = _values(message, link, profile)
         for channel in dict.fromkeys([Channel.IN_APP, *chosen[recipient.pk][message.topic]]):
             address = _address(recipient, channel, pushable)
             if address is None:
@@ -201,16 +201,21 @@ def notify_rows(
     return made
 
 
-def _link(message: rules.Message) -> str:
-    """The page the notification opens: the application, or the message's own."""
+def _link(message: rules.Message, paths: dict[str, str]) -> str:
+    """The page the notification opens: the application, or the message's own. `paths`
+    keeps the applications' pages reversed so far, by tracking number."""
     path = message.link
     if not path and message.application is not None:
-        path = reverse("portal:application", args=[message.application.tracking_no])
+        number = message.application.tracking_no
+        path = paths.get(number) or paths.setdefault(
+            number, reverse("portal:application", args=[number])
+        )
     return settings.SITE_URL + path if path.startswith("/") else path
 
 
-def _values(message: rules.Message, link: str) -> dict[str, str]:
-    """The message's values in the recipient's language."""
+def _values(message: rules.Message, link: str, profile: str) -> dict[str, str]:
+    """The message's values in the recipient's language; `profile` is the page where they
+    choose how they are told."""
     language = message.recipient.language
     values = {
         name: in_language(value, language) if isinstance(value, Mapping) else str(value)
@@ -218,7 +223,7 @@ def _values(message: rules.Message, link: str) -> dict[str, str]:
     }
     values["name"] = message.recipient.name or message.recipient.phone
     values["link"] = link
-    values["profile"] = settings.SITE_URL + reverse("portal:profile")
+    values["profile"] = profile
     return values
 
 
