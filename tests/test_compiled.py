@@ -1,6 +1,7 @@
 """`Compiled` reads give what the ORM gives, with any values, and refuse what they cannot
 substitute when first compiled."""
 
+import re
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -14,7 +15,15 @@ from ocsc.accounts.models import User
 from ocsc.cases.actions import take_action
 from ocsc.cases.models import Application, Attachment, Event, Step
 from ocsc.catalog.models import Role
-from ocsc.compiled import _INSERTS, Compiled, NotCompilable, insert, update, update_fields
+from ocsc.compiled import (
+    _INSERTS,
+    Compiled,
+    NotCompilable,
+    insert,
+    padded,
+    update,
+    update_fields,
+)
 from ocsc.ids import uuid7
 from ocsc.notify.models import Notification
 from tests.personas import People, water_connection
@@ -333,6 +342,9 @@ def test_an_update_takes_a_list_as_in_and_refuses_an_empty_one(people: People) -
     marks = dict(Event.objects.filter(pk__in=ids).values_list("pk", "dispatched_at"))
     assert marks == {ids[0]: moment, ids[1]: moment, ids[2]: moment - timedelta(hours=1)}
     assert update(Event, {"pk": ids[:1]}, dispatched_at=None) == 1  # another length
+    with CaptureQueriesContext(connection) as queries:  # three ids: the SQL for four
+        assert update(Event, {"pk": ids}, dispatched_at=moment) == 3
+    assert _in_lengths(queries[0]["sql"]) == [4]
     with pytest.raises(ValueError, match="an empty list"):
         update(Event, {"pk": []}, dispatched_at=moment)
 
@@ -410,6 +422,43 @@ def test_uuids_and_lists_of_them_are_substituted(people: People) -> None:
     assert upload is not None
     assert (upload.pk, upload.uuid) == (mine[1].pk, mine[1].uuid)
     assert UPLOAD.first(key=stranger) is None
+
+
+def test_lists_are_padded_to_a_power_of_two_with_their_last_item() -> None:
+    assert [padded(list(range(n))) for n in (1, 2, 3, 5)] == [
+        [0],
+        [0, 1],
+        [0, 1, 2, 2],
+        [0, 1, 2, 3, 4, 4, 4, 4],
+    ]
+    assert len(padded(list(range(32)))) == 32
+    assert len(padded(list(range(33)))) == 64
+
+
+@pytest.mark.django_db
+def test_a_list_of_any_length_reads_through_a_few_statements(people: People) -> None:
+    everyone = list(User.objects.values_list("pk", flat=True))
+    assert len(everyone) >= 5
+    lengths = set()
+    for n in range(1, len(everyone) + 1):
+        with CaptureQueriesContext(connection) as queries:
+            found = POSTED.all(user_ids=everyone[:n], roles=["sub_engineer", "tmo"], day=_today())
+        assert [u.pk for u in found] == [
+            u.pk for u in _posted(everyone[:n], ["sub_engineer", "tmo"], _today())
+        ]
+        (users, roles) = _in_lengths(queries[0]["sql"])
+        assert users >= n and roles == 2
+        lengths.add(users)
+    assert lengths == {2**k for k in range((len(everyone) - 1).bit_length() + 1)}
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _in_lengths(sql: str) -> list[int]:
+    """How many items each `IN (…)` of a statement (its values written in) lists."""
+    return [len(items.split(", ")) for items in re.findall(r" IN \(([^)]*)\)", sql)]
 
 
 # first_around() ----------------------------------------------------------------------------

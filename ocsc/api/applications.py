@@ -138,7 +138,6 @@ def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
         raise InvalidInput(
             {"jurisdiction": _("no area has the code '%(code)s'") % {"code": payload.jurisdiction}}
         )
-    offered = Service.objects.filter(code=payload.service, active=True)
     if payload.organization:
         service = _OFFERED.first(code=payload.service, organization=payload.organization)
         if service is None and not Organization.objects.filter(code=payload.organization).exists():
@@ -153,7 +152,7 @@ def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
                 }
             )
         return service, place
-    if not offered.exists():
+    if not Service.objects.filter(code=payload.service, active=True).exists():
         raise InvalidInput(
             {"service": _("no service '%(service)s' is on offer") % {"service": payload.service}}
         )
