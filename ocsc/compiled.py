@@ -18,8 +18,8 @@ is first compiled (a test catches it): parameters, annotated `int`, `str`, `date
 or `UUID`, are compared as they are, and `list[int]`, `list[str]` or `list[UUID]` ones go to
 `__in` (a list is made up to a power of two with copies of its last item, `padded`, and the
 read compiled once per such length; an empty list is left to the ORM, which decides what it
-means). The queryset yields models, `values_list()` tuples or flat
-values, with no annotations, extra selects or objects known from a related manager.
+means). The queryset yields models, `values_list()` tuples or flat values, with no
+annotations, extra selects or objects known from a related manager.
 
 `insert()` writes new rows the same way, one INSERT per model and row count, and `update()`
 changes rows by their fields' values, one UPDATE per model and field names.
@@ -278,10 +278,10 @@ class Compiled[T]:
 
 def padded[V](items: Sequence[V]) -> list[V]:
     """`items` made up to the next power of two with copies of the last, for an `IN` list:
-    the same rows, and a statement of one of a few lengths. Each SQL is prepared and planned
-    apart, by the database connection and by PostgreSQL (a ten-table read took 5 to 15 ms
-    to plan), so that a read of any length of list, planned anew for each length it met,
-    cost PostgreSQL more to plan than to run."""
+    the same rows, in a statement of one of a few lengths. Each statement is prepared and
+    planned apart on each connection: the worker's ten-table read of a batch of Events,
+    planned anew for every batch size it met (5 to 15 ms a plan), cost PostgreSQL more to
+    plan than to run."""
     size = 1 << max(len(items) - 1, 0).bit_length()
     return [*items, *[items[-1]] * (size - len(items))]
 
@@ -446,14 +446,14 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
             raise TypeError(f"compiled.update takes values, not expressions ({value!r})")
         return value.pk if isinstance(value, Model) else value
 
-    # Per condition: -1 for IS NULL, 0 for =, or the length of an IN's list (`padded`).
-    where = {n: padded(v) if isinstance(v, list) and v else v for n, v in where.items()}
+    if any(isinstance(value, list) and not value for value in where.values()):
+        raise ValueError(f"compiled.update: an empty list for {model.__name__} rows")
+    where = {n: padded(v) if isinstance(v, list) else v for n, v in where.items()}
+    # Per condition: -1 for IS NULL, 0 for =, or the length of an IN's list.
     kinds = tuple(
         (name, -1 if value is None else len(value) if isinstance(value, list) else 0)
         for name, value in where.items()
     )
-    if any(kind == 0 and isinstance(where[name], list) for name, kind in kinds):
-        raise ValueError(f"compiled.update: an empty list for {model.__name__} rows")
     shape = (connection.vendor, model, tuple(values), kinds)
     sql = _UPDATES.get(shape)
     if sql is None:

@@ -327,8 +327,9 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
 
 @cache
 def _binding(vendor: str, count: int) -> str:
-    """`_bind`'s UPDATE for `count` uploads, built once per database and count (the ORM's
-    `update()` with a `Case` built and compiled it at every submission)."""
+    """`_bind`'s UPDATE for `count` uploads, built once per database (`vendor`, the cache's
+    key) and count: the ORM's `update()` with a `Case` built and compiled it at every
+    submission."""
     quote = connection.ops.quote_name
     pk, requirement = quote("id"), quote("requirement")
     cases = " ".join(f"WHEN {pk} = %s THEN %s" for _ in range(count))
