@@ -22,7 +22,8 @@ means). The queryset yields models, `values_list()` tuples or flat values, with 
 annotations, extra selects or objects known from a related manager.
 
 `insert()` writes new rows the same way, one INSERT per model and row count, and `update()`
-changes rows by their fields' values, one UPDATE per model and field names.
+changes rows by their fields' values, one UPDATE per model and field names; `updates()`
+makes several such changes in one statement on PostgreSQL.
 """
 
 import operator
@@ -435,6 +436,51 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
     millisecond for the one-row updates every action makes. Values are plain values or model
     instances (for a foreign key), prepared by the fields as `update()` does; an expression
     (F, Case) is refused. No signals are sent, as with `update()`."""
+    sql, params = _update(model, where, values)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+type Change = tuple[type[Model], Mapping[str, Any], Mapping[str, Any]]
+
+_TOGETHER: dict[tuple[str, ...], str] = {}
+
+
+def updates(*changes: Change) -> list[int]:
+    """Several `update()`s, each `(model, where, values)`; how many rows each changed.
+
+    On PostgreSQL they go as one statement, each a data-modifying `WITH` that counts its rows
+    (one round trip and, outside a transaction, one commit): all of them see the rows as
+    they were before the statement, so no two may change the same row, and none sees what
+    another wrote. Elsewhere they run one after another, in the order given."""
+    statements = [_update(model, where, values) for model, where, values in changes]
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(statements) == 1:
+            counts = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                counts.append(int(cursor.rowcount))
+            return counts
+        key = tuple(sql for sql, _ in statements)
+        together = _TOGETHER.get(key)
+        if together is None:
+            names = [f"ocsc_changed_{n}" for n in range(len(key))]
+            clauses = ", ".join(
+                f"{n} AS ({sql} RETURNING 1)" for n, sql in zip(names, key, strict=True)
+            )
+            tally = ", ".join(f"(SELECT COUNT(*) FROM {n})" for n in names)  # noqa: S608 - our names
+            together = _TOGETHER.setdefault(key, f"WITH {clauses} SELECT {tally}")  # noqa: S608 - the models' names
+        cursor.execute(together, [param for _, params in statements for param in params])
+        (row,) = cursor.fetchall()
+    return [int(count) for count in row]
+
+
+def _update(
+    model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """`update()`'s statement and its parameters."""
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
 
@@ -473,9 +519,7 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
     for name, value in where.items():
         for each in value if isinstance(value, list) else [] if value is None else [value]:
             params.append(field(name).get_db_prep_value(plain(each), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return sql, params
 
 
 def update_fields(obj: Model, *names: str) -> int:

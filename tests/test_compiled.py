@@ -23,6 +23,7 @@ from ocsc.compiled import (
     padded,
     update,
     update_fields,
+    updates,
 )
 from ocsc.ids import uuid7
 from ocsc.notify.models import Notification
@@ -347,6 +348,40 @@ def test_an_update_takes_a_list_as_in_and_refuses_an_empty_one(people: People) -
     assert _in_lengths(queries[0]["sql"]) == [4]
     with pytest.raises(ValueError, match="an empty list"):
         update(Event, {"pk": []}, dispatched_at=moment)
+
+
+@pytest.mark.django_db
+def test_several_updates_count_each_and_are_one_statement_on_postgresql(people: People) -> None:
+    application = water_connection(people)
+    step = application.current_step
+    assert step is not None
+    moment = timezone.now() - timedelta(minutes=5)
+    claim = {"pk": application.pk, "current_step": step.pk}
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = updates(
+            (Application, claim, {"current_step": None, "closed_at": moment}),
+            (Step, {"pk": step.pk}, {"left_at": moment, "breached": True}),
+        )
+    assert counts == [1, 1]
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    application.refresh_from_db()
+    step.refresh_from_db()
+    assert (application.current_step_id, application.closed_at) == (None, moment)
+    assert (step.left_at, step.breached) == (moment, True)
+
+    # The claim is lost (the application has moved on): 0 for it, and the other change is
+    # made all the same, for the caller's transaction to take back.
+    later = moment + timedelta(minutes=1)
+    counts = updates(
+        (Application, claim, {"closed_at": later}),
+        (Step, {"pk": step.pk}, {"left_at": later}),
+    )
+    assert counts == [0, 1]
+    application.refresh_from_db()
+    step.refresh_from_db()
+    assert (application.closed_at, step.left_at) == (moment, later)
+    assert updates((Step, {"pk": step.pk}, {"breached": False})) == [1]
 
 
 @pytest.mark.django_db

@@ -40,7 +40,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.compiled import Compiled, insert, update, update_fields
+from ocsc.compiled import Compiled, insert, update, updates
 from ocsc.ids import placeholder
 from ocsc.workflow import (
     CITIZEN,
@@ -411,13 +411,29 @@ def _move(application: Application, fields: dict[str, Any], *, leaving: Step | N
         setattr(application, name, value)
 
 
-def _close_step(step: Step, clock: Clock, now: datetime) -> None:
+def _leave(
+    application: Application, fields: dict[str, Any], step: Step, clock: Clock, now: datetime
+) -> None:
+    """`_move` the application on from `step` and close that step, in one statement where
+    the database allows (`updates`). A writer that finds the application moved on raises
+    ApplicationChanged, and its transaction takes back the step it closed too."""
     spec = clock.process.steps[step.state]
     unit = spec.sla.unit if spec.sla else "d"
-    step.left_at = now
-    step.working_time = clock.calendar.elapsed(step.entered_at, now, unit)
-    step.breached = step.due_at is not None and now > step.due_at
-    update_fields(step, "left_at", "working_time", "breached")
+    closing = {
+        "left_at": now,
+        "working_time": clock.calendar.elapsed(step.entered_at, now, unit),
+        "breached": step.due_at is not None and now > step.due_at,
+    }
+    moved, _ = updates(
+        (Application, {"pk": application.pk, "current_step": step.pk}, fields),
+        (Step, {"pk": step.pk}, closing),
+    )
+    if moved != 1:
+        raise ApplicationChanged(application)
+    for name, value in fields.items():
+        setattr(application, name, value)
+    for name, value in closing.items():
+        setattr(step, name, value)
 
 
 def _claim(application: Application, now: datetime) -> Step:
@@ -499,10 +515,10 @@ def take_action(
     )
     now = timezone.now()
     # The next step first (assigned as asked), then the claim in the move onto it: one
-    # statement where a claim of its own took two. The step left is closed under that lock.
+    # statement where a claim of its own took two; on PostgreSQL the step left is closed in
+    # that statement too (`_leave`).
     fields = _next_step(application, clock, move.to_state, now, assignee=assign_to)[1]
-    _move(application, fields, leaving=step)
-    _close_step(step, clock, now)
+    _leave(application, fields, step, clock, now)
     data: dict[str, Any] = {"documents": sorted(code for code, _ in uploads)}
     next_spec = clock.process.steps[move.to_state]
     if next_spec.fee and application.service.fee_amount is not None:
@@ -623,8 +639,7 @@ def withdraw(
         "paused_at": None,
         "updated_at": now,
     }
-    _move(application, fields, leaving=step)
-    _close_step(step, clock, now)
+    _leave(application, fields, step, clock, now)
     event = _record(
         application,
         kind=Event.Kind.WITHDRAWN,

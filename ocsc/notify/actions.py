@@ -28,7 +28,7 @@ from django.utils import timezone
 from ocsc.accounts.models import User
 from ocsc.cases.models import Event
 from ocsc.catalog.models import Organization
-from ocsc.compiled import Compiled, insert, update, update_fields
+from ocsc.compiled import Compiled, insert, update, updates
 from ocsc.notify import channels, rules
 from ocsc.notify.models import (
     Channel,
@@ -291,13 +291,22 @@ def _attempt(
         attempt.finished_at = timezone.now()
         attempt.error = fields["error"]
         attempt.ok = not attempt.error
-    attempts = [attempt for _, attempt in claimed]
-    if len(attempts) == 1:
-        (only,) = attempts
-        update_fields(only, "finished_at", "ok", "error")
+    if len(claimed) == 1:
+        # One notification (an Event's SMS, say): its attempt and its outcome in one statement.
+        ((notification, attempt),) = claimed
+        fields = outcomes[notification.pk]
+        finished = {"finished_at": attempt.finished_at, "ok": attempt.ok, "error": attempt.error}
+        sending = Notification.Status.SENDING
+        claim = {"pk": notification.pk, "status": sending, "claimed_at": claimed_at}
+        _, written = updates(
+            (DeliveryAttempt, {"pk": attempt.pk}, finished),
+            (Notification, claim, fields),
+        )
+        statuses = {notification.pk: str(fields["status"])} if written else {}
     else:
+        attempts = [attempt for _, attempt in claimed]
         DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "ok", "error"])
-    statuses = _write_outcomes(outcomes, claimed_at=claimed_at)
+        statuses = _write_outcomes(outcomes, claimed_at=claimed_at)
     for pk, status in statuses.items():
         if status == Notification.Status.QUEUED:
             enqueue_delivery(pk, at=outcomes[pk]["next_attempt_at"])

@@ -95,3 +95,39 @@ def test_what_fails_is_queued_again_with_its_own_attempt_and_the_rest_is_sent(
     FlakyGateway.down = False
     assert deliver_many([sms.pk, email.pk]) == {sms.pk: "sent"}
     assert attempts(sms) == [(1, False, "the aggregator is down"), (2, True, "")]
+
+
+class SweptGateway(FlakyGateway):
+    """Sends, but meanwhile the sweep has taken the claim back (its lease ran out)."""
+
+    def send(self, phone: str, text: str, *, reference: str = "") -> str:
+        Notification.objects.filter(address=phone).update(
+            status=Notification.Status.QUEUED, claimed_at=None
+        )
+        return super().send(phone, text, reference=reference)
+
+
+def test_one_notification_s_attempt_and_outcome_are_written_in_one_statement(
+    people: People, settings: Settings, clock: time_machine.Traveller
+) -> None:
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    FlakyGateway.down, FlakyGateway.sent = False, []
+    sms = queued(people.ayesha, "sms")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver_many([sms.pk]) == {sms.pk: "sent"}
+
+    # claim, read, count earlier attempts, record the attempt; then the attempt's end and the
+    # outcome: one statement on PostgreSQL, two elsewhere
+    assert len(queries) == (5 if connection.vendor == "postgresql" else 6)
+    sms.refresh_from_db()
+    assert (sms.status, sms.reference, attempts(sms)) == ("sent", "flaky: ok-1", [(1, True, "")])
+
+    # The claim taken back while sending: the attempt is finished, the outcome not written
+    # over the sweep's, and nothing is reported as this caller's.
+    settings.SMS_GATEWAY = "tests.notify.test_delivery.SweptGateway"
+    again = queued(people.bilal, "sms")
+    assert deliver_many([again.pk]) == {}
+    again.refresh_from_db()
+    assert (again.status, again.claimed_at, again.reference) == ("queued", None, "")
+    assert attempts(again) == [(1, True, "")]
