@@ -436,7 +436,7 @@ def update(model: type[Model], where: Mapping[str, Any], /, **values: Any) -> in
     millisecond for the one-row updates every action makes. Values are plain values or model
     instances (for a foreign key), prepared by the fields as `update()` does; an expression
     (F, Case) is refused. No signals are sent, as with `update()`."""
-    sql, params = _update(model, where, values)
+    sql, params = update_sql(model, where, values)
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -454,7 +454,7 @@ def updates(*changes: Change) -> list[int]:
     (one round trip and, outside a transaction, one commit): all of them see the rows as
     they were before the statement, so no two may change the same row, and none sees what
     another wrote. Elsewhere they run one after another, in the order given."""
-    statements = [_update(model, where, values) for model, where, values in changes]
+    statements = [update_sql(model, where, values) for model, where, values in changes]
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) == 1:
@@ -477,10 +477,11 @@ def updates(*changes: Change) -> list[int]:
     return [int(count) for count in row]
 
 
-def _update(
+def update_sql(
     model: type[Model], where: Mapping[str, Any], values: Mapping[str, Any]
 ) -> tuple[str, list[Any]]:
-    """`update()`'s statement and its parameters."""
+    """`update()`'s statement and its parameters, for a caller that runs it inside one of its
+    own: `UPDATE <table> SET <column> = %s, … WHERE <conditions>`."""
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
 

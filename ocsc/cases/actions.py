@@ -40,7 +40,7 @@ from ocsc.cases.models import (
 from ocsc.cases.signals import announce_on_commit
 from ocsc.catalog.models import Jurisdiction, Service
 from ocsc.catalog.process import process_of, work_calendar
-from ocsc.compiled import Compiled, insert, update, updates
+from ocsc.compiled import Compiled, insert, update, update_sql, updates
 from ocsc.ids import placeholder
 from ocsc.workflow import (
     CITIZEN,
@@ -229,27 +229,75 @@ def submit_application(
     application.attachments_known = []  # a new application's are those bound here
     _bind(uploads, application, event)
     # Numbered last: the organization's counter row stays locked from its update to the
-    # commit, so that its submissions queue behind one another only for these last two
-    # statements (at capacity, a submission waited 5 ms on average for the row's lock). The
-    # number is written with the first step, in one update.
-    fields["tracking_no"] = _next_tracking_no(service, calendar, now)
-    _move(application, fields, leaving=None)
+    # commit, so that its submissions queue behind one another only for this last statement
+    # (at capacity, a submission waited 5 ms on average for the row's lock when it was the
+    # last two, 2.6 ms when they were two statements). The number is written with the first
+    # step, in one update.
+    _number(application, fields, service, calendar, now)
     _announce(event)
     return application
 
 
-def _next_tracking_no(service: Service, calendar: WorkCalendar, now: datetime) -> str:
-    """PREFIX-YY-NNNNNN, sequential per organization and year. The counter row is locked by
-    the update until the submission commits, so numbers have neither gaps nor duplicates."""
+def _number(
+    application: Application,
+    fields: dict[str, Any],
+    service: Service,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """Give a new application its tracking number, PREFIX-YY-NNNNNN, sequential per
+    organization and year, and `_move` it onto its first step (`fields`). The counter row is
+    locked by its update until the submission commits, so numbers have neither gaps nor
+    duplicates. On PostgreSQL the counter's update and the application's are one statement
+    (`_numbered_move`)."""
     organization = service.organization
     year = timezone.localtime(now, ZoneInfo(calendar.tz)).year % 100
-    number = _take_number(organization.pk, year)
-    if number is None:  # the organization's first application this year: make its counter
+    prefix = f"{organization.prefix}-{year:02d}-"
+    for _attempt in range(2):  # the organization's first application this year makes its counter
+        if connection.vendor == "postgresql":
+            if _numbered_move(application, fields, organization.pk, year, prefix):
+                return
+        elif (number := _take_number(organization.pk, year)) is not None:
+            fields["tracking_no"] = f"{prefix}{number:06d}"
+            _move(application, fields, leaving=None)
+            return
         TrackingCounter.objects.get_or_create(organization=organization, year=year)
-        number = _take_number(organization.pk, year)
-        if number is None:
-            raise RuntimeError(f"no tracking counter for {organization.code} in {year}")
-    return f"{organization.prefix}-{year:02d}-{number:06d}"
+    raise RuntimeError(f"no tracking counter for {organization.code} in {year}")
+
+
+# The counter's update as a data-modifying WITH, and the number written by the application's
+# update: the prefix given, the counter's value after it with six digits at least.
+_NUMBERED_COUNTER = (
+    'WITH ocsc_counter AS (UPDATE "cases_trackingcounter" SET "last" = "last" + 1 '
+    'WHERE "organization_id" = %s AND "year" = %s RETURNING "last") '
+)
+_NUMBERED_VALUE = (
+    '%s || (SELECT lpad("last"::text, greatest(6, length("last"::text)), \'0\') FROM ocsc_counter)'
+)
+
+
+def _numbered_move(
+    application: Application, fields: dict[str, Any], organization_id: int, year: int, prefix: str
+) -> bool:
+    """PostgreSQL: take the next number and move the new application in one statement; False
+    when the organization has no counter for the year (nothing written)."""
+    where = {"pk": application.pk, "current_step": None}
+    sql, params = update_sql(Application, where, {**fields, "tracking_no": prefix})
+    assignment = '"tracking_no" = %s'
+    if sql.count(assignment) != 1:
+        raise RuntimeError(f"unexpected UPDATE for a numbered move: {sql}")
+    body = sql.replace(assignment, f'"tracking_no" = {_NUMBERED_VALUE}')
+    tail = ' AND EXISTS (SELECT 1 FROM ocsc_counter) RETURNING "tracking_no"'
+    numbered = _NUMBERED_COUNTER + body + tail  # noqa: S608 - the models' names, our own SQL
+    with connection.cursor() as cursor:
+        cursor.execute(numbered, [organization_id, year, *params])
+        rows = cursor.fetchall()
+    if not rows:
+        return False
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.tracking_no = rows[0][0]
+    return True
 
 
 def _take_number(organization_id: int, year: int) -> int | None:

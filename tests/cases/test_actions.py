@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from ocsc.cases.access import NotAllowed
 from ocsc.cases.actions import (
@@ -17,7 +18,7 @@ from ocsc.cases.actions import (
     withdraw,
 )
 from ocsc.cases.formdata import InvalidInput
-from ocsc.cases.models import Application, Attachment, Event, Step
+from ocsc.cases.models import Application, Attachment, Event, Step, TrackingCounter
 from ocsc.cases.queries import work_queue
 from ocsc.catalog.models import Jurisdiction
 from ocsc.workflow import ActionRefused
@@ -62,6 +63,25 @@ def test_submission_numbers_routes_and_opens_the_first_step(people: People) -> N
     assert set(documents) == {"cnic_copy", "affidavit"}
     assert documents["cnic_copy"].content_type == "application/pdf"
     assert len(documents["cnic_copy"].sha256) == 64
+
+
+@time_machine.travel(MONDAY_9, tick=False)
+def test_numbers_are_taken_with_the_move_and_go_on_past_six_digits(people: People) -> None:
+    first = water_connection(people)
+    TrackingCounter.objects.filter(organization=first.organization).update(last=999_998)
+
+    with CaptureQueriesContext(connection) as queries:
+        second = water_connection(people)
+    third = water_connection(people)
+
+    assert [second.tracking_no, third.tracking_no] == ["MDN-26-999999", "MDN-26-1000000"]
+    assert reread(third).tracking_no == "MDN-26-1000000"
+    assert reread(third).state == "scrutiny"
+    # The counter's update is the application's on PostgreSQL: one statement holds its lock
+    # until the commit; elsewhere the move follows it.
+    counted = [q["sql"] for q in queries if '"cases_trackingcounter"' in q["sql"]]
+    assert len(counted) == 1
+    assert ('UPDATE "cases_application"' in counted[0]) == (connection.vendor == "postgresql")
 
 
 def test_bad_submissions_say_what_is_wrong_per_field_and_write_nothing(people: People) -> None:
