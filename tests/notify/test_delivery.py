@@ -38,16 +38,22 @@ def queued(user: User, channel: str, *, due_in: timedelta = timedelta(0)) -> Not
     )
 
 
+@pytest.fixture
+def gateway(settings: Settings) -> type[FlakyGateway]:
+    """SMS through FlakyGateway, up, with nothing sent yet."""
+    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
+    FlakyGateway.down, FlakyGateway.sent = False, []
+    return FlakyGateway
+
+
 def attempts(notification: Notification) -> list[tuple[int, bool, str]]:
     rows = DeliveryAttempt.objects.filter(notification=notification)
     return [(a.number, a.ok, a.error) for a in rows]
 
 
 def test_each_due_notification_is_sent_once_in_a_fixed_number_of_statements(
-    people: People, settings: Settings, clock: time_machine.Traveller
+    people: People, gateway: type[FlakyGateway], clock: time_machine.Traveller
 ) -> None:
-    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
-    FlakyGateway.down, FlakyGateway.sent = False, []
     sms = [queued(u, "sms") for u in (people.ayesha, people.bilal, people.kamran)]
     email = queued(people.sana, "email")
     later = queued(people.nadia, "sms", due_in=timedelta(minutes=5))
@@ -58,7 +64,7 @@ def test_each_due_notification_is_sent_once_in_a_fixed_number_of_statements(
     assert statuses == {n.pk: "sent" for n in (*sms, email)}
     # claim, read, count earlier attempts, record attempts, finish them, write the outcomes
     assert len(queries) == 6
-    assert [to for to, _, _ in FlakyGateway.sent] == [n.address for n in sms]
+    assert [to for to, _, _ in gateway.sent] == [n.address for n in sms]
     assert [m.to for m in mail.outbox] == [[email.address]]
     for notification, reference in zip(
         sms, ("flaky: ok-1", "flaky: ok-2", "flaky: ok-3"), strict=True
@@ -71,14 +77,13 @@ def test_each_due_notification_is_sent_once_in_a_fixed_number_of_statements(
     assert (later.status, later.attempts, attempts(later)) == ("queued", 0, [])
 
     assert deliver_many([n.pk for n in (*sms, email)]) == {}  # sent: never again
-    assert len(FlakyGateway.sent) == 3
+    assert len(gateway.sent) == 3
 
 
 def test_what_fails_is_queued_again_with_its_own_attempt_and_the_rest_is_sent(
-    people: People, settings: Settings, clock: time_machine.Traveller
+    people: People, gateway: type[FlakyGateway], clock: time_machine.Traveller
 ) -> None:
-    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
-    FlakyGateway.down, FlakyGateway.sent = True, []
+    gateway.down = True
     sms = queued(people.ayesha, "sms")
     email = queued(people.sana, "email")
 
@@ -92,7 +97,7 @@ def test_what_fails_is_queued_again_with_its_own_attempt_and_the_rest_is_sent(
     assert attempts(email) == [(1, True, "")]
 
     clock.shift(timedelta(seconds=60))
-    FlakyGateway.down = False
+    gateway.down = False
     assert deliver_many([sms.pk, email.pk]) == {sms.pk: "sent"}
     assert attempts(sms) == [(1, False, "the aggregator is down"), (2, True, "")]
 
@@ -108,10 +113,8 @@ class SweptGateway(FlakyGateway):
 
 
 def test_one_notification_s_attempt_and_outcome_are_written_in_one_statement(
-    people: People, settings: Settings, clock: time_machine.Traveller
+    people: People, gateway: type[FlakyGateway], settings: Settings, clock: time_machine.Traveller
 ) -> None:
-    settings.SMS_GATEWAY = "tests.notify.gateways.FlakyGateway"
-    FlakyGateway.down, FlakyGateway.sent = False, []
     sms = queued(people.ayesha, "sms")
 
     with CaptureQueriesContext(connection) as queries:
