@@ -32,6 +32,7 @@ import os
 import random
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -51,6 +52,8 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ISSUES = ("wrong_amount", "wrong_name", "payment_not_credited", "not_received")
 ERROR_PAUSE = 0.5  # seconds a user waits after a failed call before its next lifecycle
 KEEPALIVE = 3.0  # seconds an idle connection is kept: less than the server's (uvicorn: 5)
+BOUNDARY = "bench-load-4f1c9a"  # of the uploads' multipart bodies
+GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip stream
 
 
 # The cast: who files, who assigns, who resolves ------------------------------------------
@@ -452,19 +455,114 @@ def check_url(url: str) -> tuple[str, int]:
     return host, parts.port or 80
 
 
+class Http:
+    """One simulated user's HTTP/1.1 connection, kept alive between calls: a request is
+    written whole, its answer read by its length (or its chunks). It accepts gzip, as the
+    mobile app's HTTP client does (nginx compresses JSON), and inflates. The load generator shares
+    the machine and its CPU counts against the target: this costs about a fifth of a general
+    client's CPU per call (bench/README.md). A connection idle longer than KEEPALIVE, or one
+    that failed, is closed and a new one opened for the next call."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0
+        self.authority = f"{host}:{port}".encode("latin-1")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    ) -> tuple[int, bytes]:
+        """The answer's status and body; the connection is closed on any exception."""
+        if self.writer is not None and time.monotonic() - self.used > KEEPALIVE:
+            self.close()
+        try:
+            if self.reader is None or self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            head = [
+                f"{method} {target} HTTP/1.1".encode("latin-1"),
+                b"Host: " + self.authority,
+                b"Accept-Encoding: gzip",
+            ]
+            head += [f"{name}: {value}".encode("latin-1") for name, value in headers]
+            if body or method in ("POST", "PUT", "PATCH"):
+                head.append(b"Content-Length: %d" % len(body))
+            self.writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+            status, raw, keep = await self._answer(self.reader, method)
+        except BaseException:
+            self.close()
+            raise
+        if keep:
+            self.used = time.monotonic()
+        else:
+            self.close()
+        return status, raw
+
+    @staticmethod
+    async def _answer(reader: asyncio.StreamReader, method: str) -> tuple[int, bytes, bool]:
+        lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        version, _, rest = lines[0].partition(b" ")
+        status = int(rest[:3])
+        length: int | None = None
+        chunked = gzipped = False
+        keep = version == b"HTTP/1.1"
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                keep = b"close" not in value.lower()
+            elif name == b"content-encoding":
+                gzipped = value.strip().lower() == b"gzip"
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            return status, b"", keep
+        if chunked:
+            parts = []
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                parts.append((await reader.readexactly(size + 2))[:-2])
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                pass
+            body = b"".join(parts)
+        elif length is None:  # the body runs to the end of the connection
+            body, keep = await reader.read(), False
+        else:
+            body = await reader.readexactly(length)
+        return status, zlib.decompress(body, GZIP) if gzipped else body, keep
+
+
+def multipart(name: str, filename: str, content_type: str, content: bytes) -> tuple[str, bytes]:
+    """The Content-Type and body of a form with one file."""
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+            f"\r\nContent-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    return f"multipart/form-data; boundary={BOUNDARY}", body
+
+
 class User:
     """One simulated user: a citizen and the officials of their organization."""
 
-    def __init__(
-        self, index: int, cast: Cast, options: Options, session: Any, recorder: Recorder
-    ) -> None:
+    def __init__(self, index: int, cast: Cast, options: Options, recorder: Recorder) -> None:
         self.index = index
         self.citizen = cast.citizens[index % len(cast.citizens)]
         self.office = cast.offices[index % len(cast.offices)]
         self.options = options
-        self.session = session
+        self.http = Http(*check_url(options.url))
         self.recorder = recorder
-        self.base = options.url.rstrip("/") + "/api/v1"
+        self.base = urlsplit(options.url).path.rstrip("/") + "/api/v1"
         self.random = random.Random(options.seed * 100_003 + index)
         self.turn = index // len(cast.offices)
 
@@ -480,18 +578,22 @@ class User:
         token: str,
         *,
         body: Any = None,
-        form: Any = None,
+        form: tuple[str, bytes] | None = None,
         check: Callable[[Any], bool] | None = None,
     ) -> Any:
-        """One request; its JSON answer (parsed only when `check` wants it or it is needed)."""
-        headers = {"Authorization": f"Bearer {token}"}
+        """One request (a JSON body, or a form's Content-Type and body); its JSON answer."""
+        headers = [("Authorization", f"Bearer {token}")]
+        content = b""
+        if form is not None:
+            headers.append(("Content-Type", form[0]))
+            content = form[1]
+        elif body is not None:
+            headers.append(("Content-Type", "application/json"))
+            content = json.dumps(body).encode()
         began = time.monotonic()
         try:
-            async with self.session.request(
-                method, self.base + path, json=body, data=form, headers=headers
-            ) as response:
-                raw = await response.read()
-                status = response.status
+            async with asyncio.timeout(self.options.timeout):
+                status, raw = await self.http.request(method, self.base + path, headers, content)
         except Exception as exc:  # any failure of the request counts as an error
             self.recorder.error(kind, type(exc).__name__, str(exc), time.monotonic())
             raise Failed from exc
@@ -507,10 +609,7 @@ class User:
         return answer
 
     async def upload(self, name: str) -> str:
-        from aiohttp import FormData
-
-        form = FormData()
-        form.add_field("file", PDF, filename=name, content_type="application/pdf")
+        form = multipart("file", name, "application/pdf", PDF)
         answer = await self.call("upload", "POST", "/uploads", self.citizen.token, form=form)
         return str(answer["upload_id"])
 
@@ -630,15 +729,19 @@ def _stats(seconds: list[float]) -> dict[str, float]:
     }
 
 
-async def ready(session: Any, url: str, seconds: float = 60.0) -> None:
+async def ready(url: str, seconds: float = 60.0) -> None:
     """Wait until the server answers (it may still be starting); RuntimeError if it never does."""
     deadline = time.monotonic() + seconds
+    http = Http(*check_url(url))
+    target = urlsplit(url).path.rstrip("/") + "/api/v1/organizations"
     while True:
         try:
-            async with session.get(url.rstrip("/") + "/api/v1/organizations") as response:
-                if response.status == 200:
-                    return
-        except OSError:
+            async with asyncio.timeout(5):
+                status, _ = await http.request("GET", target)
+            if status == 200:
+                http.close()
+                return
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
@@ -648,21 +751,15 @@ async def ready(session: Any, url: str, seconds: float = 60.0) -> None:
 async def run(options: Options, cast: Cast, meter: CpuMeter | None = None) -> Report:
     """Run `options.users` users against the server until the measured window ends (or each
     has done `options.lifecycles`); calls in flight then finish, and are not counted."""
-    import aiohttp
-
     check_url(options.url)
     recorder = Recorder()
     stop = asyncio.Event()
-    # Idle connections are closed by the client before the server would (uvicorn: after
-    # 5 s), so that a request never goes out on a connection the server is closing.
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE)
-    timeout = aiohttp.ClientTimeout(total=options.timeout)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await ready(session, options.url)
-        now = time.monotonic()
-        recorder.window = (now + options.warmup, now + options.warmup + options.duration)
-        users = [User(i, cast, options, session, recorder) for i in range(options.users)]
-        tasks = [asyncio.create_task(user.run(stop)) for user in users]
+    await ready(options.url)
+    now = time.monotonic()
+    recorder.window = (now + options.warmup, now + options.warmup + options.duration)
+    users = [User(i, cast, options, recorder) for i in range(options.users)]
+    tasks = [asyncio.create_task(user.run(stop)) for user in users]
+    try:
         if options.warmup > 0:
             await asyncio.wait(tasks, timeout=options.warmup)
         if meter is not None:
@@ -675,9 +772,12 @@ async def run(options: Options, cast: Cast, meter: CpuMeter | None = None) -> Re
         cpu = meter.stop() if meter is not None else {}
         stop.set()
         await asyncio.wait(tasks, timeout=options.timeout)
+    finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for user in users:
+            user.http.close()
     seconds = measured_to - measured_from
     calls = {kind: _stats(recorder.latency[kind]) for kind in KINDS}
     total_calls = sum(len(v) for v in recorder.latency.values())

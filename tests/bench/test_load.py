@@ -2,6 +2,7 @@
 lifecycles each, counted by the report and found in the database as the calls left them."""
 
 import asyncio
+import gzip
 import os
 import subprocess
 import sys
@@ -13,7 +14,18 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from bench.load import KINDS, PREFIX, Cast, CpuMeter, Options, check_url, prepare, remove, run
+from bench.load import (
+    KINDS,
+    PREFIX,
+    Cast,
+    CpuMeter,
+    Http,
+    Options,
+    check_url,
+    prepare,
+    remove,
+    run,
+)
 from ocsc.accounts.models import ApiToken, User
 from ocsc.cases.models import Application, Attachment, Event
 from tests.conftest import KP_CATALOG
@@ -106,3 +118,61 @@ def test_the_cpu_meter_counts_as_server_other_processes_not_itself_or_its_starte
     finally:
         others.kill()
         others.wait()
+
+
+def test_the_client_reads_lengths_chunks_and_gzip_and_reconnects_after_a_close() -> None:
+    """The benchmark's own HTTP client: an answer by its length, in chunks or gzipped, on one
+    kept connection; after the server says `Connection: close`, the next call opens a new one."""
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3\r\n[1,\r\n2;x=y\r\n2]\r\n0\r\n\r\n",
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno!",
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Encoding: gzip\r\n\r\n%s"
+        % (len(gzip.compress(b"true")), gzip.compress(b"true")),
+    ]
+    seen: list[tuple[int, bytes]] = []
+    gzip_accepted: list[bool] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = len({c for c, _ in seen})
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:  # the client closed it
+                return
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            gzip_accepted.append(b"\r\nAccept-Encoding: gzip\r\n" in head)
+            seen.append((connection, head.split(b"\r\n")[0] + await reader.readexactly(length)))
+            answer = answers[len(seen) - 1]
+            writer.write(answer)
+            if b"Connection: close" in answer:
+                writer.close()
+                return
+
+    async def calls() -> list[tuple[int, bytes]]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        http = Http("127.0.0.1", server.sockets[0].getsockname()[1])
+        try:
+            return [
+                await http.request("POST", "/a", [("X", "1")], b"ab"),
+                await http.request("POST", "/b", (), b""),
+                await http.request("PUT", "/c", (), b"x"),
+                await http.request("POST", "/d", (), b"yz"),
+            ]
+        finally:
+            http.close()
+            server.close()
+
+    assert asyncio.run(calls()) == [(200, b"{}"), (201, b"[1,2]"), (404, b"no!"), (200, b"true")]
+    assert seen == [
+        (0, b"POST /a HTTP/1.1ab"),
+        (0, b"POST /b HTTP/1.1"),
+        (0, b"PUT /c HTTP/1.1x"),
+        (1, b"POST /d HTTP/1.1yz"),
+    ]
+    assert gzip_accepted == [True] * 4
