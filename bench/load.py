@@ -734,18 +734,20 @@ async def ready(url: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     http = Http(*check_url(url))
     target = urlsplit(url).path.rstrip("/") + "/api/v1/organizations"
-    while True:
-        try:
-            async with asyncio.timeout(5):
-                status, _ = await http.request("GET", target)
-            if status == 200:
-                http.close()
-                return
-        except (OSError, TimeoutError, asyncio.IncompleteReadError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
-        await asyncio.sleep(0.5)
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(5):
+                    status, _ = await http.request("GET", target)
+                if status == 200:
+                    return
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+            await asyncio.sleep(0.5)
+    finally:
+        http.close()
 
 
 async def run(options: Options, cast: Cast, meter: CpuMeter | None = None) -> Report:
