@@ -258,7 +258,7 @@ def _number(
                 return
         elif (number := _take_number(organization.pk, year)) is not None:
             fields["tracking_no"] = f"{prefix}{number:06d}"
-            _move(application, fields, leaving=None)
+            _move(application, fields)
             return
         TrackingCounter.objects.get_or_create(organization=organization, year=year)
     raise RuntimeError(f"no tracking counter for {organization.code} in {year}")
@@ -276,8 +276,7 @@ def _numbered_move(
 ) -> bool:
     """PostgreSQL: take the next number and move the new application in one statement; False
     when the organization has no counter for the year (nothing written)."""
-    where = {"pk": application.pk, "current_step": None}
-    sql, params = update_sql(Application, where, {**fields, "tracking_no": prefix})
+    sql, params = update_sql(Application, _at(application, None), {**fields, "tracking_no": prefix})
     assignment = '"tracking_no" = %s'
     if sql.count(assignment) != 1:
         raise RuntimeError(f"unexpected UPDATE for a numbered move: {sql}")
@@ -400,7 +399,8 @@ def _next_step(
     assignee: User | None = None,
 ) -> tuple[Step | None, dict[str, Any]]:
     """Enter `state`: a new Step visit, written (assigned to `assignee`), or None at the end
-    of the process; and the application's fields that change with it, for `_move`."""
+    of the process; and the application's fields that change with it, for the move onto it
+    (`_move`, `_numbered_move` or `_leave`)."""
     spec = clock.process.steps[state]
     fields: dict[str, Any] = {
         "state": state,
@@ -445,14 +445,17 @@ def _next_step(
     return step, fields
 
 
-def _move(application: Application, fields: dict[str, Any], *, leaving: Step | None) -> None:
-    """Write `fields` to the application if it is still at the step `leaving` (None: at no
-    step, as a new one is): the claim, in the statement that moves it on. Of two writers
-    leaving the same step at once, the second waits for the first's lock on the row, then
-    finds it moved on: ApplicationChanged, and its transaction is rolled back with whatever
-    it wrote before (a next step of its own)."""
-    where = {"pk": application.pk, "current_step": leaving.pk if leaving is not None else None}
-    if update(Application, where, **fields) != 1:
+def _at(application: Application, step: Step | None) -> dict[str, Any]:
+    """The claim: the application's row, if it is still at `step` (None: at no step, as a
+    new one is). Of two writers leaving the same step at once, the second waits for the
+    first's lock on the row, then finds it moved on: ApplicationChanged, and its transaction
+    is rolled back with whatever it wrote before (a next step of its own)."""
+    return {"pk": application.pk, "current_step": step.pk if step is not None else None}
+
+
+def _move(application: Application, fields: dict[str, Any]) -> None:
+    """Write `fields` to a new application, still at no step (`_at`): its first move."""
+    if update(Application, _at(application, None), **fields) != 1:
         raise ApplicationChanged(application)
     for name, value in fields.items():
         setattr(application, name, value)
@@ -461,9 +464,10 @@ def _move(application: Application, fields: dict[str, Any], *, leaving: Step | N
 def _leave(
     application: Application, fields: dict[str, Any], step: Step, clock: Clock, now: datetime
 ) -> None:
-    """`_move` the application on from `step` and close that step, in one statement where
-    the database allows (`updates`). A writer that finds the application moved on raises
-    ApplicationChanged, and its transaction takes back the step it closed too."""
+    """Move the application on from `step` if it is still there (`_at`) and close that step,
+    in one statement where the database allows (`updates`). A writer that finds the
+    application moved on raises ApplicationChanged, and its transaction takes back the step
+    it closed too."""
     spec = clock.process.steps[step.state]
     unit = spec.sla.unit if spec.sla else "d"
     closing = {
@@ -472,7 +476,7 @@ def _leave(
         "breached": step.due_at is not None and now > step.due_at,
     }
     moved, _ = updates(
-        (Application, {"pk": application.pk, "current_step": step.pk}, fields),
+        (Application, _at(application, step), fields),
         (Step, {"pk": step.pk}, closing),
     )
     if moved != 1:
@@ -488,7 +492,7 @@ def _claim(application: Application, now: datetime) -> Step:
     step = application.current_step
     if step is None or application.is_closed:
         raise _closed(application)
-    if update(Application, {"pk": application.pk, "current_step": step.pk}, updated_at=now) != 1:
+    if update(Application, _at(application, step), updated_at=now) != 1:
         raise ApplicationChanged(application)
     return step
 

@@ -296,11 +296,9 @@ def _attempt(
         ((notification, attempt),) = claimed
         fields = outcomes[notification.pk]
         finished = {"finished_at": attempt.finished_at, "ok": attempt.ok, "error": attempt.error}
-        sending = Notification.Status.SENDING
-        claim = {"pk": notification.pk, "status": sending, "claimed_at": claimed_at}
         _, written = updates(
             (DeliveryAttempt, {"pk": attempt.pk}, finished),
-            (Notification, claim, fields),
+            (Notification, _mine(notification.pk, claimed_at), fields),
         )
         statuses = {notification.pk: str(fields["status"])} if written else {}
     else:
@@ -337,6 +335,12 @@ def _send(notification: Notification, now: datetime) -> dict[str, Any]:
     }
 
 
+def _mine(pk: int, claimed_at: datetime) -> dict[str, Any]:
+    """A notification's row, if the claim made at `claimed_at` is still the sender's (the
+    sweep may have taken it back meanwhile)."""
+    return {"pk": pk, "status": Notification.Status.SENDING, "claimed_at": claimed_at}
+
+
 def _write_outcomes(
     outcomes: Mapping[int, Mapping[str, Any]], *, claimed_at: datetime
 ) -> dict[int, str]:
@@ -365,8 +369,7 @@ def _write_outcomes(
         )
         written.update((pk, Notification.Status.SENT) for pk in done)
     for pk, fields in outcomes.items():
-        claim = {"pk": pk, "status": Notification.Status.SENDING, "claimed_at": claimed_at}
-        if pk not in sent and update(Notification, claim, **fields):
+        if pk not in sent and update(Notification, _mine(pk, claimed_at), **fields):
             written[pk] = str(fields["status"])
     return written
 
