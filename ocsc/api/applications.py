@@ -100,7 +100,7 @@ class Pages(LimitOffsetPagination):
 def upload(request: HttpRequest, file: File[UploadedFile]) -> Status[UploadOut]:
     """Upload one document (PDF, JPEG or PNG, judged by its content; at most 10 MB) as the
     multipart field `file`. It is held for you for 24 hours: name it by `upload_id` in the
-    `documents` of a submission or an action."""
+    `documents` of a submission or an action. One nobody used is deleted a day after that."""
     attachment = actions.upload_file(actor=caller(request), file=file)
     return Status(
         201,

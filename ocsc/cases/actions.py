@@ -1,9 +1,10 @@
 """Every write to an application. Each is atomic, appends its Events, and announces them
 after commit (`signals.event_committed`): the timeline is the one record of what happened."""
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -54,6 +55,7 @@ from ocsc.workflow import (
     timeout_action,
 )
 
+log = logging.getLogger(__name__)
 COMMENT_LIMIT = 5000
 
 
@@ -123,6 +125,31 @@ def upload_file(*, actor: User, file: UploadedFile[bytes]) -> Attachment:
         ]
     )
     return attachment
+
+
+# An upload expires after UPLOAD_HOLD (a submission refuses it from then on); its row and
+# its file go this much later, so that clocks a little apart never delete one being bound.
+UNUSED_UPLOAD_GRACE = timedelta(days=1)
+PRUNE_UPLOADS_BATCH = 500
+
+
+def prune_unused_uploads(now: datetime) -> int:
+    """Delete up to PRUNE_UPLOADS_BATCH uploads that no submission or action used before they
+    expired, rows and files: a copy of someone's CNIC is not kept for nobody. How many rows
+    went. A file that cannot be deleted is logged and left; its row is gone all the same."""
+    cutoff = now - settings.UPLOAD_HOLD - UNUSED_UPLOAD_GRACE
+    expired = Attachment.objects.filter(application__isnull=True, created_at__lt=cutoff)
+    found = list(expired.order_by("created_at").values_list("pk", "file")[:PRUNE_UPLOADS_BATCH])
+    if not found:
+        return 0
+    deleted, _ = expired.filter(pk__in=[pk for pk, _ in found]).delete()
+    storage = Attachment._meta.get_field("file").storage
+    for _, name in found:
+        try:
+            storage.delete(name)
+        except Exception:  # any storage's error (disk, S3): the next files still go
+            log.warning("could not delete the expired upload's file %s", name, exc_info=True)
+    return deleted
 
 
 # Submitting ---------------------------------------------------------------------------

@@ -277,6 +277,15 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            # The uploads not used yet, by age: the few the pruning timer looks for among
+            # the millions bound to applications (actions.prune_unused_uploads).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(application__isnull=True),
+                name="attachment_unused",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename

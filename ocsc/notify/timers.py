@@ -17,7 +17,9 @@ subject), never by the timer remembering what it did. Each works in bounded batc
 - `time_out_steps`: a step whose timeline ran out takes its timeout action, if it has one;
 - `send_digests`: once a day, each head hears of the organization's overdue work;
 - `prune_task_results`: the task queue's rows of finished tasks, after
-  TASK_RESULTS_KEEP_DAYS (each application leaves four or five).
+  TASK_RESULTS_KEEP_DAYS (each application leaves four or five);
+- `prune_unused_uploads`: uploads nobody used before they expired (UPLOAD_HOLD), their rows
+  and their files, a day later.
 """
 
 import logging
@@ -29,7 +31,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from ocsc.cases.actions import escalate_step, time_out_step
+from ocsc.cases.actions import escalate_step, prune_unused_uploads, time_out_step
 from ocsc.cases.models import CLOSED, Application, Event, Step
 from ocsc.catalog.models import Organization, Role
 from ocsc.catalog.process import process_of, work_calendar
@@ -290,6 +292,7 @@ TIMERS: list[tuple[str, Callable[[datetime], int]]] = [
     ("reminded_citizens", remind_citizens),
     ("digests", send_digests),
     ("pruned_task_results", prune_task_results),
+    ("pruned_uploads", prune_unused_uploads),
 ]
 
 

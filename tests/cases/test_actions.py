@@ -1,6 +1,7 @@
 """The actions that move an application, through the real code, on a pinned clock."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from ocsc.cases.actions import (
     ApplicationChanged,
     add_comment,
     assign,
+    prune_unused_uploads,
     resubmit,
     take_action,
     withdraw,
@@ -21,6 +23,7 @@ from ocsc.cases.formdata import InvalidInput
 from ocsc.cases.models import Application, Attachment, Event, Step, TrackingCounter
 from ocsc.cases.queries import work_queue
 from ocsc.catalog.models import Jurisdiction
+from ocsc.notify.timers import run_timers
 from ocsc.workflow import ActionRefused
 from tests.personas import PNG, People, upload, water_connection
 
@@ -113,6 +116,51 @@ def test_someone_elses_upload_cannot_be_used(people: People) -> None:
     assert raised.value.errors == {
         "documents.cnic_copy": "no such upload, or it expired (uploads last 24 hours)"
     }
+
+
+def test_uploads_nobody_used_go_with_their_files_a_day_after_they_expire(
+    people: People, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Uploads are held for a day (UPLOAD_HOLD); those no submission used are deleted, row
+    and file, by the timers a day later. Used ones and ones still held stay."""
+    with time_machine.travel(MONDAY_9, tick=False):
+        forgotten = [upload(people.ayesha), upload(people.bilal)]
+        application = water_connection(people)  # uses two more
+    with time_machine.travel(MONDAY_9 + timedelta(hours=30), tick=False):
+        held = upload(people.ayesha)
+    path = {str(a.uuid): Path(a.file.path) for a in Attachment.objects.all()}
+    assert all(file.exists() for file in path.values()) and len(path) == 5
+
+    # Expired at +24 h, refused from then on; still there a day later, less a minute.
+    assert run_timers(MONDAY_9 + timedelta(hours=47, minutes=59))["pruned_uploads"] == 0
+    assert run_timers(MONDAY_9 + timedelta(hours=48, minutes=1))["pruned_uploads"] == 2
+
+    kept = {str(u) for u in Attachment.objects.values_list("uuid", flat=True)}
+    bound = {str(a.uuid) for a in application.attachments.all()}
+    assert len(bound) == 2 and kept == bound | {held}
+    assert not any(path[key].exists() for key in forgotten)
+    assert all(path[key].exists() for key in kept)
+    assert prune_unused_uploads(MONDAY_9 + timedelta(hours=48, minutes=1)) == 0
+
+    # A file the storage cannot delete is logged; its row goes, and so do the other files.
+    with time_machine.travel(MONDAY_9 + timedelta(hours=31), tick=False):
+        stuck, other = upload(people.ayesha), upload(people.ayesha)
+    path |= {str(a.uuid): Path(a.file.path) for a in Attachment.objects.all()}
+    storage = Attachment._meta.get_field("file").storage
+    delete = storage.delete
+
+    def failing(name: str) -> None:
+        if name.endswith(stuck):
+            raise PermissionError(13, "Permission denied", name)
+        delete(name)
+
+    monkeypatch.setattr(storage, "delete", failing)
+    assert prune_unused_uploads(MONDAY_9 + timedelta(days=4)) == 3  # held, stuck, other
+    assert set(Attachment.objects.values_list("uuid", flat=True)) == {
+        a.uuid for a in application.attachments.all()
+    }
+    assert path[stuck].exists() and not path[other].exists() and not path[held].exists()
+    assert f"could not delete the expired upload's file private/2026/12/{stuck}" in caplog.text
 
 
 def test_the_process_runs_and_each_step_records_its_time(people: People) -> None:
