@@ -135,20 +135,25 @@ PRUNE_UPLOADS_BATCH = 500
 
 def prune_unused_uploads(now: datetime) -> int:
     """Delete up to PRUNE_UPLOADS_BATCH uploads that no submission or action used before they
-    expired, rows and files: a copy of someone's CNIC is not kept for nobody. How many rows
-    went. A file that cannot be deleted is logged and left; its row is gone all the same."""
+    expired, files and rows: a copy of someone's CNIC is not kept for nobody. How many rows
+    went. Each file goes before its row, so that a process stopped between the two leaves a
+    row to try again, never a file nobody knows of; a file the storage cannot delete is
+    logged, and its row stays for the next run."""
     cutoff = now - settings.UPLOAD_HOLD - UNUSED_UPLOAD_GRACE
     expired = Attachment.objects.filter(application__isnull=True, created_at__lt=cutoff)
     found = list(expired.order_by("created_at").values_list("pk", "file")[:PRUNE_UPLOADS_BATCH])
-    if not found:
-        return 0
-    deleted, _ = expired.filter(pk__in=[pk for pk, _ in found]).delete()
     storage = Attachment._meta.get_field("file").storage
-    for _, name in found:
+    gone = []
+    for pk, name in found:
         try:
-            storage.delete(name)
+            storage.delete(name)  # (a file already gone is no error)
         except Exception:  # any storage's error (disk, S3): the next files still go
             log.warning("could not delete the expired upload's file %s", name, exc_info=True)
+        else:
+            gone.append(pk)
+    if not gone:
+        return 0
+    deleted, _ = expired.filter(pk__in=gone).delete()
     return deleted
 
 
