@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from json import dumps
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +73,11 @@ class Meter:
 class Lifecycles:
     """The calls of `bench.load`'s lifecycle through Django's handler, one client per token."""
 
-    def __init__(self, cast: Any) -> None:
+    def __init__(self, cast: Any, documents: str = "uploads") -> None:
         from django.test import Client
 
         self.cast = cast
+        self.documents = documents  # as bench.load's --documents
         self.clients: dict[str, Any] = {}
         for person in self._people():  # each client loads the middleware once, here
             self.clients[person.token] = Client(HTTP_AUTHORIZATION=f"Bearer {person.token}")
@@ -103,12 +105,15 @@ class Lifecycles:
                 raise RuntimeError(f"{response.status_code}: {response.content[:300]!r}")
             return response.json()
 
+        def pdf(code: str) -> SimpleUploadedFile:
+            return SimpleUploadedFile(f"{code}.pdf", load.PDF, content_type="application/pdf")
+
         documents = {}
-        for code in ("cnic_copy", "last_bill"):
-            upload = SimpleUploadedFile(f"{code}.pdf", load.PDF, content_type="application/pdf")
-            made = meter.time("upload", citizen.post, "/api/v1/uploads", {"file": upload})
-            documents[code] = answer(made, 201)["upload_id"]
-        complaint = {
+        if self.documents == "uploads":
+            for code in load.DOCUMENTS:
+                made = meter.time("upload", citizen.post, "/api/v1/uploads", {"file": pdf(code)})
+                documents[code] = answer(made, 201)["upload_id"]
+        complaint: dict[str, Any] = {
             "service": load.SERVICE,
             "organization": office.organization,
             "jurisdiction": office.areas[index % len(office.areas)],
@@ -121,7 +126,12 @@ class Lifecycles:
             "channel": "mobile",
         }
         json = "application/json"
-        made = meter.time("create", citizen.post, "/api/v1/applications", complaint, json)
+        if self.documents == "form":  # the files with the complaint, one request
+            del complaint["documents"]
+            sent = {"application": dumps(complaint), **{c: pdf(c) for c in load.DOCUMENTS}}
+            made = meter.time("create", citizen.post, "/api/v1/applications", sent)
+        else:
+            made = meter.time("create", citizen.post, "/api/v1/applications", complaint, json)
         number = str(answer(made, 201)["tracking_no"])
         path = f"/api/v1/applications/{number}"
         forward = {"action": "forward", "assignee": resolver.phone, "state": "registration"}
@@ -142,14 +152,16 @@ class Lifecycles:
         return number
 
 
-def measure(lifecycles: int, *, warmup: int = 25, profile: str = "") -> Meter:
+def measure(
+    lifecycles: int, *, warmup: int = 25, profile: str = "", documents: str = "uploads"
+) -> Meter:
     """Run `warmup` lifecycles, then `lifecycles` measured ones; the meter of those."""
     from django.utils import timezone
 
     from bench import load
 
     cast = load.prepare(citizens=20)
-    runner = Lifecycles(cast)
+    runner = Lifecycles(cast, documents)
     began = timezone.now()
     quiet = logging.getLogger()
     level = quiet.level
@@ -213,6 +225,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", default="", choices=["", *KINDS, "app", "all"], help="cProfile these calls"
     )
+    parser.add_argument(
+        "--documents",
+        choices=["uploads", "form"],
+        default="uploads",
+        help="upload each document first (two calls), or send them with the complaint as a form",
+    )
     parser.add_argument("--out", type=Path, default=None, help="keep the profile here")
     parser.add_argument("--top", type=int, default=40, help="profile lines printed")
     options = parser.parse_args(argv)
@@ -224,7 +242,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
     database = setup_django()
-    meter = measure(options.lifecycles, warmup=options.warmup, profile=options.profile)
+    meter = measure(
+        options.lifecycles,
+        warmup=options.warmup,
+        profile=options.profile,
+        documents=options.documents,
+    )
     print(f"{options.lifecycles} lifecycles in one process, {database}")
     for line in report(meter, options.lifecycles):
         print(line)

@@ -49,6 +49,7 @@ RESOLVER_ROLE = "manager_billing"
 TOKEN_NAME = "bench.load"  # noqa: S105 - the name shown in the token list
 KINDS = ("upload", "create", "assign", "resolve", "list", "open")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+DOCUMENTS = ("cnic_copy", "last_bill")  # what the service asks for at submission
 ISSUES = ("wrong_amount", "wrong_name", "payment_not_credited", "not_received")
 ERROR_PAUSE = 0.5  # seconds a user waits after a failed call before its next lifecycle
 KEEPALIVE = 3.0  # seconds an idle connection is kept: less than the server's (uvicorn: 5)
@@ -403,6 +404,7 @@ class Options:
     timeout: float = 60.0
     seed: int = 1
     lifecycles: int | None = None  # per user, then the user stops (tests)
+    documents: str = "uploads"  # "uploads": each uploaded first; "form": sent with the complaint
 
 
 class Failed(Exception):
@@ -541,14 +543,28 @@ class Http:
 
 def multipart(name: str, filename: str, content_type: str, content: bytes) -> tuple[str, bytes]:
     """The Content-Type and body of a form with one file."""
-    body = (
+    return form({name: (filename, content_type, content)}, fields={})
+
+
+def form(files: dict[str, tuple[str, str, bytes]], *, fields: dict[str, str]) -> tuple[str, bytes]:
+    """The Content-Type and body of a form: text `fields`, then `files` (name → filename,
+    content type, content)."""
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode()
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    parts += [
         (
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
             f"\r\nContent-Type: {content_type}\r\n\r\n"
         ).encode()
         + content
-        + f"\r\n--{BOUNDARY}--\r\n".encode()
-    )
+        + b"\r\n"
+        for name, (filename, content_type, content) in files.items()
+    ]
+    body = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
     return f"multipart/form-data; boundary={BOUNDARY}", body
 
 
@@ -619,10 +635,11 @@ class User:
         resolver = office.resolvers[self.turn % len(office.resolvers)]
         assigner = office.assigners[self.turn % len(office.assigners)]
         documents = {}
-        for code in ("cnic_copy", "last_bill"):
-            documents[code] = await self.upload(f"{code}.pdf")
-            await self.think()
-        complaint = {
+        if self.options.documents == "uploads":
+            for code in DOCUMENTS:
+                documents[code] = await self.upload(f"{code}.pdf")
+                await self.think()
+        complaint: dict[str, Any] = {
             "service": SERVICE,
             "organization": office.organization,
             "jurisdiction": office.areas[self.turn % len(office.areas)],
@@ -634,9 +651,17 @@ class User:
             "documents": documents,
             "channel": "mobile",
         }
-        created = await self.call(
-            "create", "POST", "/applications", self.citizen.token, body=complaint
-        )
+        if self.options.documents == "form":  # the files with the complaint, one request
+            del complaint["documents"]
+            files = {code: (f"{code}.pdf", "application/pdf", PDF) for code in DOCUMENTS}
+            sent = form(files, fields={"application": json.dumps(complaint)})
+            created = await self.call(
+                "create", "POST", "/applications", self.citizen.token, form=sent
+            )
+        else:
+            created = await self.call(
+                "create", "POST", "/applications", self.citizen.token, body=complaint
+            )
         number = str(created["tracking_no"])
         self.recorder.made.append(number)
         await self.think()
@@ -881,6 +906,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--think", type=float, default=0.0, help="mean think time between calls, s (0: none)"
     )
     parser.add_argument("--page", type=int, default=10, help="the list's page size")
+    parser.add_argument(
+        "--documents",
+        choices=["uploads", "form"],
+        default="uploads",
+        help="upload each document first (two calls), or send them with the complaint as a form",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="per call, s")
     parser.add_argument("--organizations", default="", help="WSSC codes (default: all)")
     parser.add_argument("--assigners", type=int, default=2, help="zonal managers per org")
@@ -974,6 +1005,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             page=args.page,
             timeout=args.timeout,
             seed=args.seed,
+            documents=args.documents,
         )
         meter = CpuMeter(port, server_match=args.server_match)
         # On uvloop, as the app servers are: the load generator shares the machine, and

@@ -7,12 +7,16 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile as SentFile
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Status, UploadedFile
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaError
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ValidationError as PydanticError
 
 from ocsc.accounts.access import keep_scopes, scope_params, with_scopes
 from ocsc.accounts.identity import normalize_phone
@@ -167,11 +171,76 @@ def _service_for(payload: ApplicationIn) -> tuple[Service, Jurisdiction]:
     return routed, place
 
 
-@router.post("/applications", response={201: ApplicationOut, 401: ErrorOut, 422: ErrorOut})
-def submit(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOut]:
-    """Apply for a service. Without `organization`, the application goes to the
+# A submission sent as a form: its JSON in this field, its documents' files beside it.
+SUBMISSION_FIELD = "application"
+
+# `POST /applications` reads its body itself (`_submission`), to take JSON or a form.
+_SUBMIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ApplicationIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [SUBMISSION_FIELD],
+                    "properties": {
+                        SUBMISSION_FIELD: {
+                            "type": "string",
+                            "description": "The submission's JSON, as sent in a JSON body",
+                        }
+                    },
+                    "additionalProperties": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A document's file, under its requirement's code",
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _submission(request: HttpRequest) -> tuple[ApplicationIn, dict[str, SentFile[bytes]]]:
+    """The submission a request carries: a JSON body, or a form (multipart) whose field
+    `application` holds that JSON and whose files are documents, each under the code of the
+    requirement it meets."""
+    files: dict[str, SentFile[bytes]] = {}
+    if request.content_type == "multipart/form-data":
+        raw: str | bytes | None = request.POST.get(SUBMISSION_FIELD)
+        if raw is None:
+            raise InvalidInput(
+                {SUBMISSION_FIELD: _("required: the submission's JSON, in this form field")}
+            )
+        for code, sent in request.FILES.lists():
+            if len(sent) > 1:
+                raise InvalidInput({f"documents.{code}": _("one file per document")})
+            files[code] = sent[0]
+    else:
+        raw = request.body or b"{}"
+    try:
+        return ApplicationIn.model_validate_json(raw), files
+    except PydanticError as exc:
+        problems = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise HttpError(400, "Cannot parse request body") from exc
+        raise SchemaError([{**p, "loc": ("body", "payload", *p["loc"])} for p in problems]) from exc
+
+
+@router.post(
+    "/applications",
+    response={201: ApplicationOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
+    openapi_extra=_SUBMIT_BODY,
+)
+def submit(request: HttpRequest) -> Status[ApplicationOut]:
+    """Apply for a service: the submission as JSON, or as a form (`multipart/form-data`)
+    with that JSON in its field `application` and the documents' files beside it, each
+    under its requirement's code (instead of uploading them first and naming their
+    `upload_id`s in `documents`). Without `organization`, the application goes to the
     organization that serves the jurisdiction."""
     user = caller(request)
+    payload, files = _submission(request)
     service, place = _service_for(payload)
     by_token = getattr(request, "api_token", None) is not None
     application = actions.submit_application(
@@ -181,6 +250,7 @@ def submit(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOu
         data=payload.data,
         location=payload.location.model_dump(exclude_none=True) if payload.location else None,
         documents=payload.documents,
+        files=files,
         channel=payload.channel or (Channel.API if by_token else Channel.WEB),
     )
     return Status(201, application_out(application, user))

@@ -2,7 +2,8 @@
 after commit (`signals.event_committed`): the timeline is the one record of what happened."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -27,7 +28,7 @@ from ocsc.cases.access import (
     roles_of,
     sees_internal,
 )
-from ocsc.cases.files import check_file
+from ocsc.cases.files import FileRefused, check_file
 from ocsc.cases.formdata import InvalidInput, clean_form_data, clean_location
 from ocsc.cases.models import (
     WITHDRAWN,
@@ -178,7 +179,20 @@ def _serving(organization_id: int, paths: list[str]) -> QuerySet[Jurisdiction, i
 _SERVING = Compiled(_serving)
 
 
-@transaction.atomic
+@contextmanager
+def _atomic_keeping_files() -> Iterator[list[Attachment]]:
+    """A transaction that deletes the files it stored if it rolls back (rows rolled back
+    leave no files behind): the list it gives is filled with the attachments as their
+    files are written."""
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        _delete_files(stored)  # their rows went with the rollback
+        raise
+
+
 def submit_application(
     *,
     citizen: User,
@@ -187,9 +201,17 @@ def submit_application(
     data: Mapping[str, Any],
     location: Mapping[str, Any] | None = None,
     documents: Mapping[str, str | UUID] | None = None,
+    files: Mapping[str, UploadedFile[bytes]] | None = None,
     channel: str = Channel.WEB,
 ) -> Application:
-    """File an application: checked form and documents, routed, numbered, first step open."""
+    """File an application: checked form and documents, routed, numbered, first step open.
+
+    A document is named in `documents` by the id of its upload (`upload_file`), or comes
+    in `files` with the submission itself, by requirement code: such a file is checked as an
+    upload is and stored only if the submission is accepted (one statement for them all).
+    If the submission then fails, the files it stored are deleted with its rows."""
+    documents = documents or {}
+    files = files or {}
     errors: dict[str, str] = {}
     organization = service.organization
     version = service.current_process
@@ -217,56 +239,60 @@ def submit_application(
             errors["location"] = str(exc)
     process = process_of(version)
     wanted = collected_at_submission(service, process)
-    documents = documents or {}
     for requirement in wanted:
-        if requirement.get("required", True) and requirement["code"] not in documents:
-            errors[f"documents.{requirement['code']}"] = _("this document is required")
-    uploads = _uploads(citizen, documents, allowed={r["code"] for r in wanted}, errors=errors)
+        code = requirement["code"]
+        if requirement.get("required", True) and code not in documents and code not in files:
+            errors[f"documents.{code}"] = _("this document is required")
+    allowed = {r["code"] for r in wanted}
+    uploads = _uploads(citizen, documents, allowed=allowed, errors=errors)
+    checked = _checked_files(files, allowed=allowed, named=documents, errors=errors)
     if errors:
         raise InvalidInput(errors)
 
-    now = timezone.now()
-    calendar = work_calendar(organization.calendar)
-    (application,) = insert(
-        [
-            Application(
-                tracking_no=placeholder(),  # numbered last, below
-                citizen=citizen,
-                service=service,
-                process=version,
-                organization=organization,
-                jurisdiction=jurisdiction,
-                state=process.start,
-                category=Category.OPEN,
-                channel=channel,
-                data=clean,
-                location=place,
-                submitted_at=now,
-                updated_at=now,
-                due_at=calendar.due_at(now, process.sla) if process.sla else None,
-            )
-        ]
-    )
-    step, fields = _next_step(application, Clock(calendar, process), process.start, now)
-    event = _record(
-        application,
-        kind=Event.Kind.SUBMITTED,
-        actor=citizen,
-        actor_role=CITIZEN,
-        step=step,
-        to_state=process.start,
-        created_at=now,
-        data={"channel": channel, "documents": sorted(documents)},
-    )
-    application.attachments_known = []  # a new application's are those bound here
-    _bind(uploads, application, event)
-    # Numbered last: the organization's counter row stays locked from its update to the
-    # commit, so that its submissions queue behind one another only for the end of the
-    # submission (at capacity, 2.0–3.5 ms on average for the row's lock as the last two
-    # statements, 1.7–2.3 ms as the last one). The number is written with the first step.
-    _number(application, fields, service, calendar, now)
-    _announce(event)
-    return application
+    with _atomic_keeping_files() as stored:
+        now = timezone.now()
+        calendar = work_calendar(organization.calendar)
+        (application,) = insert(
+            [
+                Application(
+                    tracking_no=placeholder(),  # numbered last, below
+                    citizen=citizen,
+                    service=service,
+                    process=version,
+                    organization=organization,
+                    jurisdiction=jurisdiction,
+                    state=process.start,
+                    category=Category.OPEN,
+                    channel=channel,
+                    data=clean,
+                    location=place,
+                    submitted_at=now,
+                    updated_at=now,
+                    due_at=calendar.due_at(now, process.sla) if process.sla else None,
+                )
+            ]
+        )
+        step, fields = _next_step(application, Clock(calendar, process), process.start, now)
+        event = _record(
+            application,
+            kind=Event.Kind.SUBMITTED,
+            actor=citizen,
+            actor_role=CITIZEN,
+            step=step,
+            to_state=process.start,
+            created_at=now,
+            data={"channel": channel, "documents": sorted({*documents, *files})},
+        )
+        application.attachments_known = []  # a new application's are those bound here
+        _bind(uploads, application, event)
+        _attach(checked, citizen, application, event, stored)
+        # Numbered last: the organization's counter row stays locked from its update to the
+        # commit, so that its submissions queue behind one another only for the end of the
+        # submission (at capacity, 2.0–3.5 ms on average for the row's lock as the last two
+        # statements, 1.7–2.3 ms as the last one). The number is written with the first step.
+        _number(application, fields, service, calendar, now)
+        _announce(event)
+        return application
 
 
 def _number(
@@ -363,9 +389,7 @@ def _uploads(
     wanted: dict[str, UUID] = {}
     for code, raw in documents.items():
         if code not in allowed:
-            errors[f"documents.{code}"] = _("not asked for here; expected %(codes)s") % {
-                "codes": ", ".join(sorted(allowed)) or _("no documents")
-            }
+            errors[f"documents.{code}"] = _not_asked(allowed)
             continue
         try:
             wanted[code] = raw if isinstance(raw, UUID) else UUID(str(raw))
@@ -417,6 +441,81 @@ def _binding(vendor: str, count: int) -> str:
         f"{quote('event_id')} = %s, {requirement} = CASE {cases} ELSE {requirement} END "
         f"WHERE {pk} IN ({listed}) AND {quote('application_id')} IS NULL"
     )
+
+
+def _not_asked(allowed: set[str]) -> str:
+    return _("not asked for here; expected %(codes)s") % {
+        "codes": ", ".join(sorted(allowed)) or _("no documents")
+    }
+
+
+def _checked_files(
+    files: Mapping[str, UploadedFile[bytes]],
+    *,
+    allowed: set[str],
+    named: Mapping[str, str | UUID],
+    errors: dict[str, str],
+) -> list[tuple[str, UploadedFile[bytes], tuple[str, str, int]]]:
+    """The files sent with a submission, each for a requirement asked for here and not also
+    named by an upload id, checked as an upload is: (code, file, (type, sha256, size))."""
+    found: list[tuple[str, UploadedFile[bytes], tuple[str, str, int]]] = []
+    for code, file in files.items():
+        if code not in allowed:
+            errors[f"documents.{code}"] = _not_asked(allowed)
+        elif code in named:
+            errors[f"documents.{code}"] = _("sent twice: as a file and as an upload id")
+        else:
+            try:
+                found.append((code, file, check_file(file)))
+            except FileRefused as exc:
+                errors[f"documents.{code}"] = str(exc)
+    return found
+
+
+def _attach(
+    checked: list[tuple[str, UploadedFile[bytes], tuple[str, str, int]]],
+    actor: User,
+    application: Application,
+    event: Event,
+    stored: list[Attachment],
+) -> None:
+    """Store the files sent with a submission, bound to it (one INSERT); `stored` gets
+    them as they are written, for `submit_application` to delete if the submission fails."""
+    if not checked:
+        return
+    rows = [
+        Attachment(
+            uploaded_by=actor,
+            application=application,
+            event=event,
+            requirement=code,
+            file=file,
+            filename=(file.name or "file")[-200:],
+            content_type=content_type,
+            size=size,
+            sha256=digest,
+        )
+        for code, file, (content_type, digest, size) in checked
+    ]
+    stored.extend(rows)  # the files are written as the rows are (FileField.pre_save)
+    attached = insert(rows)
+    if application.attachments_known is not None:
+        application.attachments_known = sorted(
+            [*application.attachments_known, *attached], key=lambda a: (a.created_at, a.pk)
+        )
+
+
+def _delete_files(attachments: list[Attachment]) -> None:
+    """Delete the files of rows that were rolled back (best effort: each is logged if the
+    storage refuses it)."""
+    for attachment in attachments:
+        name = attachment.file.name
+        if not name or not getattr(attachment.file, "_committed", False):
+            continue  # never written (Django's own flag: set once the file is saved)
+        try:
+            attachment.file.storage.delete(name)
+        except Exception:  # any storage's error: the next files still go
+            log.warning("could not delete the file %s of a failed submission", name, exc_info=True)
 
 
 # Moving along the process -------------------------------------------------------------

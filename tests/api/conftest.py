@@ -1,5 +1,6 @@
 """Clients for the API: anonymous, or signed in with a bearer token (issue_token)."""
 
+import json
 import re
 from typing import Any
 
@@ -36,6 +37,12 @@ class Api:
 
     def upload(self, content: bytes, name: str = "scan.pdf") -> Any:
         return self.client.post(API + "/uploads", {"file": SimpleUploadedFile(name, content)})
+
+    def submit_form(self, submission: Any, files: dict[str, tuple[str, bytes]]) -> Any:
+        """`POST /applications` as a form: the JSON in `application`, files by code."""
+        form: dict[str, Any] = {"application": json.dumps(submission)}
+        form.update({code: SimpleUploadedFile(*file) for code, file in files.items()})
+        return self.client.post(API + "/applications", form)
 
 
 def sms_code(phone: str) -> str:

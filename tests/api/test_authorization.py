@@ -15,7 +15,7 @@ from ocsc.accounts.models import User
 from ocsc.cases.actions import add_comment
 from ocsc.cases.models import Application
 from tests.api.conftest import Api
-from tests.personas import People, upload, water_connection
+from tests.personas import PDF, People, upload, water_connection
 
 PERSONAS = ("anonymous", "ayesha", "bilal", "kamran", "sana", "zeb", "faisal", "tariq", "maryam")
 #            no one       applicant other    clerk    sub-eng other   other    head     monitor
@@ -183,6 +183,16 @@ def submit(people: People, persona: str) -> str:
     return str(response.status_code)
 
 
+def submit_form(people: People, persona: str) -> str:
+    submission = {
+        "service": "water-connection",
+        "jurisdiction": "kp-mardan-mardan-nc-1",
+        "data": {"connection_size": "one_inch"},
+    }
+    files = {"cnic_copy": ("cnic.pdf", PDF), "affidavit": ("affidavit.pdf", PDF)}
+    return str(api(people, persona).submit_form(submission, files).status_code)
+
+
 def send_code(people: People, persona: str) -> str:
     someone = user(people, persona)
     phone = someone.phone if someone else "03451112222"
@@ -238,6 +248,7 @@ ROWS = [
     Row("GET /queue", queue, "401 200:0 200:0 200:1 200:0 200:0 200:0 200:0 200:0"),
     Row("POST /uploads", upload_file, "401 201 201 201 201 201 201 201 201"),
     Row("POST /applications", submit, "401 201 201 201 201 201 201 201 201"),
+    Row("POST /applications as a form", submit_form, "401 201 201 201 201 201 201 201 201"),
     Row("GET /me", me, "401 200:0 200:0 200:1 200:1 200:1 200:1 200:1 200:0"),
     Row("GET /auth/tokens", tokens, "401 200 200 200 200 200 200 200 200"),
     Row("DELETE /auth/tokens/{prefix}", revoke_own_token, "401 204 204 204 204 204 204 204 204"),

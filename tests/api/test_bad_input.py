@@ -1,5 +1,6 @@
 """Bad input gets a JSON 4xx naming the field, and changes nothing."""
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -7,9 +8,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from ocsc.cases import actions
 from ocsc.cases.models import Application, Attachment, Event
 from tests.api.conftest import Api
 from tests.personas import PDF, People, upload, water_connection
@@ -296,3 +299,87 @@ def test_junk_gets_a_json_4xx_never_a_500(people: People) -> None:
         if not 200 <= response.status_code < 500 or response["Content-Type"] != JSON_TYPE:
             failures.append((path, body, response.status_code))
     assert failures == []
+
+
+FORM = {
+    "service": "water-connection",
+    "jurisdiction": "kp-mardan-mardan-nc-1",
+    "data": {"connection_size": "half_inch"},
+}
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def test_a_submission_with_files_names_each_problem_and_stores_nothing(
+    people: People, settings: Any
+) -> None:
+    ayesha = Api(people.ayesha)
+    media = Path(settings.MEDIA_ROOT)
+    refused = ayesha.submit_form(
+        {**FORM, "data": {}},
+        {"cnic_copy": ("cnic.pdf", EXE), "receipt": ("receipt.pdf", PDF)},
+    )
+    assert_invalid(refused, "data.connection_size", "required")
+    assert_invalid(refused, "documents.cnic_copy", "not a PDF, JPEG or PNG")
+    assert_invalid(refused, "documents.receipt", "not asked for here")
+    assert_invalid(refused, "documents.affidavit", "required")
+
+    twice = ayesha.submit_form(
+        {**FORM, "documents": {"cnic_copy": upload(people.ayesha)}},
+        {"cnic_copy": ("cnic.pdf", PDF), "affidavit": ("affidavit.pdf", PDF)},
+    )
+    assert_invalid(twice, "documents.cnic_copy", "sent twice")
+    big = b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)
+    too_big = ayesha.submit_form(
+        FORM, {"cnic_copy": ("cnic.pdf", big), "affidavit": ("affidavit.pdf", PDF)}
+    )
+    assert_invalid(too_big, "documents.cnic_copy", "at most 10 MB")
+
+    no_json = ayesha.client.post(
+        "/api/v1/applications", {"cnic_copy": SimpleUploadedFile("cnic.pdf", PDF)}
+    )
+    assert_invalid(no_json, "application", "required")
+    broken = ayesha.client.post("/api/v1/applications", {"application": "{not json"})
+    assert broken.status_code == 400 and broken.json()["code"] == "bad_request"
+    not_an_object = ayesha.client.post("/api/v1/applications", {"application": "[1]"})
+    assert not_an_object.status_code == 422 and not_an_object.json()["code"] == "invalid_input"
+    unknown_service = ayesha.submit_form(
+        {**FORM, "service": "moon-landing"}, {"cnic_copy": ("cnic.pdf", PDF)}
+    )
+    assert_invalid(unknown_service, "service", "moon-landing")
+    two_files = ayesha.client.post(
+        "/api/v1/applications",
+        {
+            "application": json.dumps(FORM),
+            "cnic_copy": [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.pdf", PDF)],
+        },
+    )
+    assert_invalid(two_files, "documents.cnic_copy", "one file per document")
+
+    assert not Application.objects.exists()
+    assert Attachment.objects.count() == 1  # the upload named above, still held
+    assert len(stored_files(media)) == 1
+
+
+def test_a_submission_that_fails_after_its_files_are_written_deletes_them(
+    people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are written with their rows; if the submission then fails (here: the
+    tracking number), the rows roll back and the files are deleted too."""
+
+    def no_number(*args: Any) -> None:
+        raise RuntimeError("the counter is gone")
+
+    monkeypatch.setattr(actions, "_number", no_number)
+    ayesha = Api(people.ayesha)
+    files = {"cnic_copy": ("cnic.pdf", PDF), "affidavit": ("affidavit.pdf", PDF)}
+    assert ayesha.submit_form(FORM, files).status_code == 500
+    assert not Application.objects.exists() and not Attachment.objects.exists()
+    assert stored_files(Path(settings.MEDIA_ROOT)) == []
+
+    monkeypatch.undo()
+    assert ayesha.submit_form(FORM, files).status_code == 201
+    assert len(stored_files(Path(settings.MEDIA_ROOT))) == 2

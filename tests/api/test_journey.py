@@ -172,3 +172,52 @@ def test_a_water_connection_from_sign_in_to_connection(people: People) -> None:
 
     later = citizen.get(f"/applications/{number}/events", after=citizens_view[-2]["id"]).json()
     assert [e["id"] for e in later] == [citizens_view[-1]["id"]]
+
+
+def test_a_submission_can_bring_its_documents_in_one_request(people: People) -> None:
+    """The mobile app on a slow line: the form (JSON) and both files in one multipart
+    request, instead of two uploads and a submission; the same application results."""
+    citizen = Api(people.ayesha)
+    submission = {
+        "service": "water-connection",
+        "jurisdiction": "kp-mardan-mardan-nc-1",
+        "data": {"connection_size": "half_inch"},
+        "channel": "mobile",
+    }
+    files = {"cnic_copy": ("cnic.pdf", PDF), "affidavit": ("undertaking.png", PNG)}
+    submitted = citizen.submit_form(submission, files)
+    assert submitted.status_code == 201, submitted.json()
+    application = submitted.json()
+    assert (application["state"], application["channel"]) == ("scrutiny", "mobile")
+    documents = {d["requirement"]: d for d in application["documents"]}
+    assert {code: (d["filename"], d["size"]) for code, d in documents.items()} == {
+        "cnic_copy": ("cnic.pdf", len(PDF)),
+        "affidavit": ("undertaking.png", len(PNG)),
+    }
+    assert documents["affidavit"]["content_type"] == "image/png"
+
+    number = application["tracking_no"]
+    for code, (_name, content) in files.items():
+        sent = citizen.client.get(
+            f"/api/v1/applications/{number}/documents/{documents[code]['id']}"
+        )
+        assert sent.status_code == 200 and b"".join(sent.streaming_content) == content
+    submitted_event = Event.objects.get(application__tracking_no=number, kind=Event.Kind.SUBMITTED)
+    assert submitted_event.data["documents"] == ["affidavit", "cnic_copy"]
+    stored = Attachment.objects.filter(application__tracking_no=number)
+    assert {(a.requirement, a.event_id, a.uploaded_by_id) for a in stored} == {
+        ("cnic_copy", submitted_event.pk, people.ayesha.pk),
+        ("affidavit", submitted_event.pk, people.ayesha.pk),
+    }
+    assert Attachment.objects.count() == 2  # no upload left behind unbound
+
+    # A file and an upload id can be mixed: the upload named, the other sent.
+    mixed = citizen.submit_form(
+        {**submission, "documents": {"cnic_copy": uploaded(citizen)}},
+        {"affidavit": ("affidavit.pdf", PDF)},
+    )
+    assert mixed.status_code == 201, mixed.json()
+    assert sorted(d["requirement"] for d in mixed.json()["documents"]) == [
+        "affidavit",
+        "cnic_copy",
+    ]

@@ -38,3 +38,14 @@ def test_every_call_of_each_lifecycle_is_counted_and_the_run_cleans_up(settings:
     # What the run made is gone (the bench people stay for the next run).
     assert not Application.objects.filter(citizen__phone__startswith=PREFIX).exists()
     assert not Notification.objects.filter(recipient__phone__startswith=PREFIX).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_documents_can_go_with_the_complaint(settings: Settings) -> None:
+    """`--documents form`: no upload calls; the complaint is accepted (its two required
+    documents came with it) and the rest of the lifecycle runs as before."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    call_command("load_catalog", str(KP_CATALOG), verbosity=0)
+    meter = measure(2, warmup=0, documents="form")
+    expected = dict.fromkeys(KINDS, 2) | {"upload": 0}
+    assert meter.calls == expected
