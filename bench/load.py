@@ -743,14 +743,17 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def _stats(seconds: list[float]) -> dict[str, float]:
+    """Count and p50/p95/p99/max in ms; only the count of a kind never called (valid JSON)."""
     values = sorted(seconds)
+    if not values:
+        return {"count": 0}
     ms = 1000.0
     return {
         "count": len(values),
         "p50": round(percentile(values, 50) * ms, 1),
         "p95": round(percentile(values, 95) * ms, 1),
         "p99": round(percentile(values, 99) * ms, 1),
-        "max": round(values[-1] * ms, 1) if values else float("nan"),
+        "max": round(values[-1] * ms, 1),
     }
 
 
@@ -840,8 +843,9 @@ def table(report: Report) -> Iterator[str]:
         f"({report.calls_per_second:,.0f} calls/s; {report.warmup:g} s warm-up not counted)"
     )
     yield f"  {'call':<10}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    # (a kind not called, such as `upload` with `--documents form`, is left out)
     rows = [*report.calls.items(), ("lifecycle", report.lifecycle_ms)]
-    for kind, s in rows:
+    for kind, s in (row for row in rows if row[1]["count"]):
         yield (
             f"  {kind:<10}{int(s['count']):>8,}{s['p50']:>9.1f}{s['p95']:>9.1f}"
             f"{s['p99']:>9.1f}{s['max']:>9.1f}"
@@ -879,7 +883,10 @@ def summary(reports: Sequence[Report]) -> Iterator[str]:
         errors = sum(e["count"] for e in r.errors if e["phase"] == "measured")
         yield (
             f"{r.users:>6}{r.lifecycles_per_second:>8.1f}"
-            + "".join(f"{r.calls[k]['p95']:>12.1f}" for k in KINDS)
+            + "".join(
+                f"{r.calls[k]['p95']:>12.1f}" if r.calls[k]["count"] else f"{'—':>12}"
+                for k in KINDS
+            )
             + f"{errors:>8}"
         )
 

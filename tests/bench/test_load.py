@@ -3,6 +3,7 @@ lifecycles each, counted by the report and found in the database as the calls le
 
 import asyncio
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from bench.load import (
     prepare,
     remove,
     run,
+    table,
 )
 from ocsc.accounts.models import ApiToken, User
 from ocsc.cases.models import Application, Attachment, Event
@@ -76,6 +78,9 @@ def test_lifecycles_complete_and_the_report_counts_every_call(
     assert report.lifecycles_per_second > 0
     made_calls = [s for s in report.calls.values() if s["count"]]
     assert all(0 < s["p50"] <= s["p95"] <= s["p99"] <= s["max"] for s in made_calls)
+    assert json.loads(json.dumps(report.calls, allow_nan=False)) == report.calls  # valid JSON
+    printed = "\n".join(table(report))
+    assert ("upload" in printed) == (documents == "uploads") and "nan" not in printed
 
     made = Application.objects.filter(tracking_no__in=report.applications)
     assert made.count() == len(set(report.applications)) == done
