@@ -3,6 +3,7 @@
 | exception | status, code |
 | --- | --- |
 | malformed input (schema), InvalidInput, FileRefused | 422 invalid_input / file_refused |
+| a body that is not JSON, or a form that cannot be read (no boundary) | 400 bad_request |
 | not signed in | 401 not_signed_in |
 | NotAllowed, ActionRefused not_allowed, CSRF | 403 not_allowed / csrf_failed |
 | Http404 (missing or not yours) | 404 not_found |
@@ -20,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -159,6 +161,9 @@ def respond(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse
             return error(api, request, 413, _("The request is too large."))
         case SuspiciousOperation():
             return error(api, request, 400, _("The request could not be read."))
+        case MultiPartParserError():
+            message = _("The form could not be read: %(reason)s") % {"reason": exc}
+            return error(api, request, 400, message)
     log.exception("API error on %s %s", request.method, request.path, exc_info=exc)
     return error(api, request, 500, _("Something went wrong on our side."), code="server_error")
 

@@ -255,6 +255,10 @@ def test_malformed_requests_get_json_errors(people: People) -> None:
         assert response.status_code == 404 and response.json()["code"] == "not_found"
     no_file = ayesha.client.post("/api/v1/uploads", {})
     assert_invalid(no_file, "file", "required")
+    for path in ("/api/v1/uploads", "/api/v1/applications"):  # a form without its boundary
+        unreadable = ayesha.client.post(path, b"--x\r\n", content_type="multipart/form-data")
+        assert unreadable.status_code == 400, unreadable.content
+        assert "The form could not be read" in unreadable.json()["detail"]
     assert upload(people.ayesha, PDF)  # the helper still works after all that
 
 
