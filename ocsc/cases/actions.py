@@ -109,6 +109,11 @@ def _announce(event: Event) -> None:
 # Uploading ----------------------------------------------------------------------------
 
 
+def _shown_name(file: UploadedFile[bytes]) -> str:
+    """The name a file is shown under: as sent, its end if too long for the column."""
+    return (file.name or "file")[-200:]
+
+
 def upload_file(*, actor: User, file: UploadedFile[bytes]) -> Attachment:
     """Keep a checked file for its uploader; a submission or action then names it by id
     within a day. Raises FileRefused (wrong type, too big, empty)."""
@@ -118,7 +123,7 @@ def upload_file(*, actor: User, file: UploadedFile[bytes]) -> Attachment:
             Attachment(
                 uploaded_by=actor,
                 file=file,
-                filename=(file.name or "file")[-200:],
+                filename=_shown_name(file),
                 content_type=content_type,
                 size=size,
                 sha256=digest,
@@ -420,11 +425,7 @@ def _bind(uploads: list[tuple[str, Attachment]], application: Application, event
         raise ApplicationChanged(application)  # the same upload used twice, or at once
     for code, upload in uploads:  # as written
         upload.application, upload.event, upload.requirement = application, event, code
-    if application.attachments_known is not None:  # they are the application's too now
-        application.attachments_known = sorted(
-            [*application.attachments_known, *(upload for _, upload in uploads)],
-            key=lambda a: (a.created_at, a.pk),
-        )
+    _known(application, [upload for _, upload in uploads])
 
 
 @cache
@@ -480,7 +481,7 @@ def _attach(
     stored: list[Attachment],
 ) -> None:
     """Store the files sent with a submission, bound to it (one INSERT); `stored` gets
-    them as they are written, for `submit_application` to delete if the submission fails."""
+    them as they are written, for `_atomic_keeping_files` to delete if the submission fails."""
     if not checked:
         return
     rows = [
@@ -490,7 +491,7 @@ def _attach(
             event=event,
             requirement=code,
             file=file,
-            filename=(file.name or "file")[-200:],
+            filename=_shown_name(file),
             content_type=content_type,
             size=size,
             sha256=digest,
@@ -498,10 +499,14 @@ def _attach(
         for code, file, (content_type, digest, size) in checked
     ]
     stored.extend(rows)  # the files are written as the rows are (FileField.pre_save)
-    attached = insert(rows)
+    _known(application, insert(rows))
+
+
+def _known(application: Application, attachments: list[Attachment]) -> None:
+    """Count new attachments among the application's documents, if it has them read."""
     if application.attachments_known is not None:
         application.attachments_known = sorted(
-            [*application.attachments_known, *attached], key=lambda a: (a.created_at, a.pk)
+            [*application.attachments_known, *attachments], key=lambda a: (a.created_at, a.pk)
         )
 
 
