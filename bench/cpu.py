@@ -127,7 +127,6 @@ class Lifecycles:
         }
         json = "application/json"
         if self.documents == "form":  # the files with the complaint, one request
-            del complaint["documents"]
             sent = {"application": dumps(complaint), **{c: pdf(c) for c in load.DOCUMENTS}}
             made = meter.time("create", citizen.post, "/api/v1/applications", sent)
         else:
@@ -216,6 +215,8 @@ def report(meter: Meter, lifecycles: int) -> Iterator[str]:
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    from bench import load
+
     parser = argparse.ArgumentParser(
         prog="python -m bench.cpu",
         description="CPU per call of bench.load's lifecycle, in one process (DATABASE_URL).",
@@ -225,12 +226,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", default="", choices=["", *KINDS, "app", "all"], help="cProfile these calls"
     )
-    parser.add_argument(
-        "--documents",
-        choices=["uploads", "form"],
-        default="uploads",
-        help="upload each document first (two calls), or send them with the complaint as a form",
-    )
+    load.add_documents_option(parser)
     parser.add_argument("--out", type=Path, default=None, help="keep the profile here")
     parser.add_argument("--top", type=int, default=40, help="profile lines printed")
     options = parser.parse_args(argv)

@@ -652,7 +652,6 @@ class User:
             "channel": "mobile",
         }
         if self.options.documents == "form":  # the files with the complaint, one request
-            del complaint["documents"]
             files = {code: (f"{code}.pdf", "application/pdf", PDF) for code in DOCUMENTS}
             sent = form(files, fields={"application": json.dumps(complaint)})
             created = await self.call(
@@ -913,12 +912,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--think", type=float, default=0.0, help="mean think time between calls, s (0: none)"
     )
     parser.add_argument("--page", type=int, default=10, help="the list's page size")
-    parser.add_argument(
-        "--documents",
-        choices=["uploads", "form"],
-        default="uploads",
-        help="upload each document first (two calls), or send them with the complaint as a form",
-    )
+    add_documents_option(parser)
     parser.add_argument("--timeout", type=float, default=60.0, help="per call, s")
     parser.add_argument("--organizations", default="", help="WSSC codes (default: all)")
     parser.add_argument("--assigners", type=int, default=2, help="zonal managers per org")
@@ -932,6 +926,16 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--cleanup", action="store_true", help="remove the bench people and all they made"
     )
     return parser.parse_args(argv)
+
+
+def add_documents_option(parser: argparse.ArgumentParser) -> None:
+    """`--documents`, of this benchmark and of `bench.cpu`."""
+    parser.add_argument(
+        "--documents",
+        choices=["uploads", "form"],
+        default="uploads",
+        help="upload each document first (two calls), or send them with the complaint as a form",
+    )
 
 
 def retrying[T](work: Callable[[], T], tries: int = 5) -> T:
